@@ -1,0 +1,53 @@
+# qflow-contracts: every target installs what it needs into .venv first.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help install conformance test lint typecheck generate check-generated bench mock clean
+
+help:
+	@echo "make conformance      run the conformance suite against the embedded mock server (the main job)"
+	@echo "make test             ruff, mypy and the project's own tests"
+	@echo "make generate         regenerate generated/ from spec/ with the pinned generator"
+	@echo "make check-generated  fail with a diff when generated/ and spec/ disagree"
+	@echo "make mock             serve the mock on http://127.0.0.1:8000/API"
+	@echo "make bench            benchmarks (mock vs Prism, suite kill rate)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+conformance: $(STAMP)
+	$(BIN)/qflow-contracts run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest tests
+
+generate: $(STAMP)
+	VENV_BIN=$(BIN) scripts/generate-client.sh
+
+check-generated: $(STAMP)
+	VENV_BIN=$(BIN) scripts/check-generated.sh
+
+mock: $(STAMP)
+	$(BIN)/qflow-mock serve --port 8000 --prefix /API
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
