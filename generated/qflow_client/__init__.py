@@ -1,5 +1,5 @@
+"""A client library for accessing QFlow Customers API"""
 
-""" A client library for accessing QFlow Customers API """
 from .client import AuthenticatedClient, Client
 
 __all__ = (

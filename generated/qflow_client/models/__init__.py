@@ -1,4 +1,4 @@
-""" Contains all the data models used in inputs/outputs """
+"""Contains all the data models used in inputs/outputs"""
 
 from .customer import Customer
 from .customer_custom_properties_type_0 import CustomerCustomPropertiesType0

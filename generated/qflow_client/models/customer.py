@@ -1,29 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0
-
-
-
+    from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0
 
 
 T = TypeVar("T", bound="Customer")
 
 
-
 @_attrs_define
 class Customer:
-    """ Customer Record, as a server answers it (vendor page: "Customer Record" for PATCH,
+    """Customer Record, as a server answers it (vendor page: "Customer Record" for PATCH,
     "Customer" for GET). Decision (NOTES rule 2): every answer carries all 16 properties;
     `CustomerId` is always an integer, any other property may be `null` (a .NET string or
     nullable value that was never set).
@@ -56,7 +48,7 @@ class Customer:
             custom_properties (CustomerCustomPropertiesType0 | None): Collection of all custom properties for this customer
                 (vendor page: Dictionary of
                 string [key] and string [value]).
-     """
+    """
 
     customer_id: int
     personal_id: None | str
@@ -76,12 +68,9 @@ class Customer:
     custom_properties: CustomerCustomPropertiesType0 | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0 # noqa: PLC0415
+        from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0  # noqa: PLC0415
+
         customer_id = self.customer_id
 
         personal_id: None | str
@@ -132,35 +121,35 @@ class Customer:
         else:
             custom_properties = self.custom_properties
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "CustomerId": customer_id,
-            "PersonalId": personal_id,
-            "PersonalIdTypeId": personal_id_type_id,
-            "PersonalIdTypeExtRef": personal_id_type_ext_ref,
-            "FirstName": first_name,
-            "LastName": last_name,
-            "Email": email,
-            "TelNumber1": tel_number_1,
-            "TelNumber2": tel_number_2,
-            "DOB": dob,
-            "Sex": sex,
-            "Notes": notes,
-            "ExtRef": ext_ref,
-            "NotificationConsent": notification_consent,
-            "IsActive": is_active,
-            "CustomProperties": custom_properties,
-        })
+        field_dict.update(
+            {
+                "CustomerId": customer_id,
+                "PersonalId": personal_id,
+                "PersonalIdTypeId": personal_id_type_id,
+                "PersonalIdTypeExtRef": personal_id_type_ext_ref,
+                "FirstName": first_name,
+                "LastName": last_name,
+                "Email": email,
+                "TelNumber1": tel_number_1,
+                "TelNumber2": tel_number_2,
+                "DOB": dob,
+                "Sex": sex,
+                "Notes": notes,
+                "ExtRef": ext_ref,
+                "NotificationConsent": notification_consent,
+                "IsActive": is_active,
+                "CustomProperties": custom_properties,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0 # noqa: PLC0415
+        from ..models.customer_custom_properties_type_0 import CustomerCustomPropertiesType0  # noqa: PLC0415
+
         d = dict(src_dict)
         customer_id = d.pop("CustomerId")
 
@@ -171,14 +160,12 @@ class Customer:
 
         personal_id = _parse_personal_id(d.pop("PersonalId"))
 
-
         def _parse_personal_id_type_id(data: object) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         personal_id_type_id = _parse_personal_id_type_id(d.pop("PersonalIdTypeId"))
-
 
         def _parse_personal_id_type_ext_ref(data: object) -> None | str:
             if data is None:
@@ -187,14 +174,12 @@ class Customer:
 
         personal_id_type_ext_ref = _parse_personal_id_type_ext_ref(d.pop("PersonalIdTypeExtRef"))
 
-
         def _parse_first_name(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         first_name = _parse_first_name(d.pop("FirstName"))
-
 
         def _parse_last_name(data: object) -> None | str:
             if data is None:
@@ -203,14 +188,12 @@ class Customer:
 
         last_name = _parse_last_name(d.pop("LastName"))
 
-
         def _parse_email(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         email = _parse_email(d.pop("Email"))
-
 
         def _parse_tel_number_1(data: object) -> None | str:
             if data is None:
@@ -219,14 +202,12 @@ class Customer:
 
         tel_number_1 = _parse_tel_number_1(d.pop("TelNumber1"))
 
-
         def _parse_tel_number_2(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         tel_number_2 = _parse_tel_number_2(d.pop("TelNumber2"))
-
 
         def _parse_dob(data: object) -> None | str:
             if data is None:
@@ -235,14 +216,12 @@ class Customer:
 
         dob = _parse_dob(d.pop("DOB"))
 
-
         def _parse_sex(data: object) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         sex = _parse_sex(d.pop("Sex"))
-
 
         def _parse_notes(data: object) -> None | str:
             if data is None:
@@ -251,14 +230,12 @@ class Customer:
 
         notes = _parse_notes(d.pop("Notes"))
 
-
         def _parse_ext_ref(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         ext_ref = _parse_ext_ref(d.pop("ExtRef"))
-
 
         def _parse_notification_consent(data: object) -> bool | None:
             if data is None:
@@ -267,14 +244,12 @@ class Customer:
 
         notification_consent = _parse_notification_consent(d.pop("NotificationConsent"))
 
-
         def _parse_is_active(data: object) -> bool | None:
             if data is None:
                 return data
             return cast(bool | None, data)
 
         is_active = _parse_is_active(d.pop("IsActive"))
-
 
         def _parse_custom_properties(data: object) -> CustomerCustomPropertiesType0 | None:
             if data is None:
@@ -284,15 +259,12 @@ class Customer:
                     raise TypeError()
                 custom_properties_type_0 = CustomerCustomPropertiesType0.from_dict(data)
 
-
-
                 return custom_properties_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(CustomerCustomPropertiesType0 | None, data)
 
         custom_properties = _parse_custom_properties(d.pop("CustomProperties"))
-
 
         customer = cls(
             customer_id=customer_id,
@@ -312,7 +284,6 @@ class Customer:
             is_active=is_active,
             custom_properties=custom_properties,
         )
-
 
         customer.additional_properties = d
         return customer

@@ -1,51 +1,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
-
 T = TypeVar("T", bound="CustomerCustomPropertiesType0")
-
 
 
 @_attrs_define
 class CustomerCustomPropertiesType0:
-    """ Collection of all custom properties for this customer (vendor page: Dictionary of
+    """Collection of all custom properties for this customer (vendor page: Dictionary of
     string [key] and string [value]).
 
-     """
+    """
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        customer_custom_properties_type_0 = cls(
-        )
-
+        customer_custom_properties_type_0 = cls()
 
         customer_custom_properties_type_0.additional_properties = d
         return customer_custom_properties_type_0

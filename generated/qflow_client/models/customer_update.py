@@ -1,31 +1,24 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0
-
-
-
+    from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0
 
 
 T = TypeVar("T", bound="CustomerUpdate")
 
 
-
 @_attrs_define
 class CustomerUpdate:
-    """ Customer record, as sent to PATCH Customers (vendor page: "Customer record").
+    """Customer record, as sent to PATCH Customers (vendor page: "Customer record").
     Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
     leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
     are ignored; integers are 32-bit; lengths count Unicode code points.
@@ -68,7 +61,7 @@ class CustomerUpdate:
                 string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
                 keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
                 entry.
-     """
+    """
 
     customer_id: int | None | Unset = UNSET
     personal_id: None | str | Unset = UNSET
@@ -88,12 +81,9 @@ class CustomerUpdate:
     custom_properties: CustomerUpdateCustomPropertiesType0 | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0 # noqa: PLC0415
+        from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
+
         customer_id: int | None | Unset
         if isinstance(self.customer_id, Unset):
             customer_id = UNSET
@@ -194,11 +184,9 @@ class CustomerUpdate:
         else:
             custom_properties = self.custom_properties
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-        })
+        field_dict.update({})
         if customer_id is not UNSET:
             field_dict["CustomerId"] = customer_id
         if personal_id is not UNSET:
@@ -234,12 +222,12 @@ class CustomerUpdate:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0 # noqa: PLC0415
+        from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
+
         d = dict(src_dict)
+
         def _parse_customer_id(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -248,7 +236,6 @@ class CustomerUpdate:
             return cast(int | None | Unset, data)
 
         customer_id = _parse_customer_id(d.pop("CustomerId", UNSET))
-
 
         def _parse_personal_id(data: object) -> None | str | Unset:
             if data is None:
@@ -259,7 +246,6 @@ class CustomerUpdate:
 
         personal_id = _parse_personal_id(d.pop("PersonalId", UNSET))
 
-
         def _parse_personal_id_type_id(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -268,7 +254,6 @@ class CustomerUpdate:
             return cast(int | None | Unset, data)
 
         personal_id_type_id = _parse_personal_id_type_id(d.pop("PersonalIdTypeId", UNSET))
-
 
         def _parse_personal_id_type_ext_ref(data: object) -> None | str | Unset:
             if data is None:
@@ -279,7 +264,6 @@ class CustomerUpdate:
 
         personal_id_type_ext_ref = _parse_personal_id_type_ext_ref(d.pop("PersonalIdTypeExtRef", UNSET))
 
-
         def _parse_first_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -288,7 +272,6 @@ class CustomerUpdate:
             return cast(None | str | Unset, data)
 
         first_name = _parse_first_name(d.pop("FirstName", UNSET))
-
 
         def _parse_last_name(data: object) -> None | str | Unset:
             if data is None:
@@ -299,7 +282,6 @@ class CustomerUpdate:
 
         last_name = _parse_last_name(d.pop("LastName", UNSET))
 
-
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -308,7 +290,6 @@ class CustomerUpdate:
             return cast(None | str | Unset, data)
 
         email = _parse_email(d.pop("Email", UNSET))
-
 
         def _parse_tel_number_1(data: object) -> None | str | Unset:
             if data is None:
@@ -319,7 +300,6 @@ class CustomerUpdate:
 
         tel_number_1 = _parse_tel_number_1(d.pop("TelNumber1", UNSET))
 
-
         def _parse_tel_number_2(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -328,7 +308,6 @@ class CustomerUpdate:
             return cast(None | str | Unset, data)
 
         tel_number_2 = _parse_tel_number_2(d.pop("TelNumber2", UNSET))
-
 
         def _parse_dob(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -340,15 +319,12 @@ class CustomerUpdate:
                     raise TypeError()
                 dob_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return dob_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         dob = _parse_dob(d.pop("DOB", UNSET))
-
 
         def _parse_sex(data: object) -> int | None | Unset:
             if data is None:
@@ -359,7 +335,6 @@ class CustomerUpdate:
 
         sex = _parse_sex(d.pop("Sex", UNSET))
 
-
         def _parse_notes(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -368,7 +343,6 @@ class CustomerUpdate:
             return cast(None | str | Unset, data)
 
         notes = _parse_notes(d.pop("Notes", UNSET))
-
 
         def _parse_ext_ref(data: object) -> None | str | Unset:
             if data is None:
@@ -379,7 +353,6 @@ class CustomerUpdate:
 
         ext_ref = _parse_ext_ref(d.pop("ExtRef", UNSET))
 
-
         def _parse_notification_consent(data: object) -> bool | None | Unset:
             if data is None:
                 return data
@@ -389,7 +362,6 @@ class CustomerUpdate:
 
         notification_consent = _parse_notification_consent(d.pop("NotificationConsent", UNSET))
 
-
         def _parse_is_active(data: object) -> bool | None | Unset:
             if data is None:
                 return data
@@ -398,7 +370,6 @@ class CustomerUpdate:
             return cast(bool | None | Unset, data)
 
         is_active = _parse_is_active(d.pop("IsActive", UNSET))
-
 
         def _parse_custom_properties(data: object) -> CustomerUpdateCustomPropertiesType0 | None | Unset:
             if data is None:
@@ -410,15 +381,12 @@ class CustomerUpdate:
                     raise TypeError()
                 custom_properties_type_0 = CustomerUpdateCustomPropertiesType0.from_dict(data)
 
-
-
                 return custom_properties_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(CustomerUpdateCustomPropertiesType0 | None | Unset, data)
 
         custom_properties = _parse_custom_properties(d.pop("CustomProperties", UNSET))
-
 
         customer_update = cls(
             customer_id=customer_id,
@@ -438,7 +406,6 @@ class CustomerUpdate:
             is_active=is_active,
             custom_properties=custom_properties,
         )
-
 
         customer_update.additional_properties = d
         return customer_update

@@ -1,31 +1,24 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.customer_update_form_custom_properties import CustomerUpdateFormCustomProperties
-
-
-
+    from ..models.customer_update_form_custom_properties import CustomerUpdateFormCustomProperties
 
 
 T = TypeVar("T", bound="CustomerUpdateForm")
 
 
-
 @_attrs_define
 class CustomerUpdateForm:
-    """ Customer record, as sent to PATCH Customers in an `application/x-www-form-urlencoded`
+    """Customer record, as sent to PATCH Customers in an `application/x-www-form-urlencoded`
     body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
     each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
     booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
@@ -67,7 +60,7 @@ class CustomerUpdateForm:
                 string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
                 keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
                 entry.
-     """
+    """
 
     customer_id: int | Unset = UNSET
     personal_id: str | Unset = UNSET
@@ -87,12 +80,7 @@ class CustomerUpdateForm:
     custom_properties: CustomerUpdateFormCustomProperties | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.customer_update_form_custom_properties import CustomerUpdateFormCustomProperties # noqa: PLC0415
         customer_id = self.customer_id
 
         personal_id = self.personal_id
@@ -129,11 +117,9 @@ class CustomerUpdateForm:
         if not isinstance(self.custom_properties, Unset):
             custom_properties = self.custom_properties.to_dict()
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-        })
+        field_dict.update({})
         if customer_id is not UNSET:
             field_dict["CustomerId"] = customer_id
         if personal_id is not UNSET:
@@ -169,11 +155,10 @@ class CustomerUpdateForm:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.customer_update_form_custom_properties import CustomerUpdateFormCustomProperties # noqa: PLC0415
+        from ..models.customer_update_form_custom_properties import CustomerUpdateFormCustomProperties  # noqa: PLC0415
+
         d = dict(src_dict)
         customer_id = d.pop("CustomerId", UNSET)
 
@@ -195,13 +180,10 @@ class CustomerUpdateForm:
 
         _dob = d.pop("DOB", UNSET)
         dob: datetime.datetime | Unset
-        if isinstance(_dob,  Unset):
+        if isinstance(_dob, Unset):
             dob = UNSET
         else:
             dob = datetime.datetime.fromisoformat(_dob)
-
-
-
 
         sex = d.pop("Sex", UNSET)
 
@@ -215,13 +197,10 @@ class CustomerUpdateForm:
 
         _custom_properties = d.pop("CustomProperties", UNSET)
         custom_properties: CustomerUpdateFormCustomProperties | Unset
-        if isinstance(_custom_properties,  Unset):
+        if isinstance(_custom_properties, Unset):
             custom_properties = UNSET
         else:
             custom_properties = CustomerUpdateFormCustomProperties.from_dict(_custom_properties)
-
-
-
 
         customer_update_form = cls(
             customer_id=customer_id,
@@ -241,7 +220,6 @@ class CustomerUpdateForm:
             is_active=is_active,
             custom_properties=custom_properties,
         )
-
 
         customer_update_form.additional_properties = d
         return customer_update_form

@@ -1,53 +1,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
-
 T = TypeVar("T", bound="CustomerUpdateFormCustomProperties")
-
 
 
 @_attrs_define
 class CustomerUpdateFormCustomProperties:
-    """ Collection of all custom properties for this customer (vendor page: Dictionary of
+    """Collection of all custom properties for this customer (vendor page: Dictionary of
     string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
     keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
     entry.
 
-     """
+    """
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        customer_update_form_custom_properties = cls(
-        )
-
+        customer_update_form_custom_properties = cls()
 
         customer_update_form_custom_properties.additional_properties = d
         return customer_update_form_custom_properties

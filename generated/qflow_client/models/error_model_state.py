@@ -1,55 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="ErrorModelState")
-
 
 
 @_attrs_define
 class ErrorModelState:
-    """ Each bad property, named, with its messages. Optional.
-
-     """
+    """Each bad property, named, with its messages. Optional."""
 
     additional_properties: dict[str, list[str]] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        
+
         field_dict: dict[str, Any] = {}
         for prop_name, prop in self.additional_properties.items():
             field_dict[prop_name] = prop
 
-
-
-
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        error_model_state = cls(
-        )
-
+        error_model_state = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():

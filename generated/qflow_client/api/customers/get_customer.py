@@ -1,30 +1,22 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.customer import Customer
 from ...models.error import Error
-from ...types import UNSET, Unset
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: str,
     *,
     id_type: int | Unset = 0,
-    id_type_ext_ref: str | Unset = '',
-
+    id_type_ext_ref: str | Unset = "",
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -32,47 +24,37 @@ def _get_kwargs(
 
     params["idTypeExtRef"] = id_type_ext_ref
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/Customers/{id}".format(id=quote(str(id), safe=""),),
+        "url": "/Customers/{id}".format(
+            id=quote(str(id), safe=""),
+        ),
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Customer | Error | None:
     if response.status_code == 200:
         response_200 = Customer.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Error.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
-
-
 
         return response_404
 
@@ -96,10 +78,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     id_type: int | Unset = 0,
-    id_type_ext_ref: str | Unset = '',
-
+    id_type_ext_ref: str | Unset = "",
 ) -> Response[Customer | Error]:
-    """ Read one customer record.
+    """Read one customer record.
 
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
@@ -123,14 +104,12 @@ def sync_detailed(
 
     Returns:
         Response[Customer | Error]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         id=id,
-id_type=id_type,
-id_type_ext_ref=id_type_ext_ref,
-
+        id_type=id_type,
+        id_type_ext_ref=id_type_ext_ref,
     )
 
     response = client.get_httpx_client().request(
@@ -139,15 +118,15 @@ id_type_ext_ref=id_type_ext_ref,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
     id_type: int | Unset = 0,
-    id_type_ext_ref: str | Unset = '',
-
+    id_type_ext_ref: str | Unset = "",
 ) -> Customer | Error | None:
-    """ Read one customer record.
+    """Read one customer record.
 
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
@@ -171,26 +150,24 @@ def sync(
 
     Returns:
         Customer | Error
-     """
-
+    """
 
     return sync_detailed(
         id=id,
-client=client,
-id_type=id_type,
-id_type_ext_ref=id_type_ext_ref,
-
+        client=client,
+        id_type=id_type,
+        id_type_ext_ref=id_type_ext_ref,
     ).parsed
+
 
 async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
     id_type: int | Unset = 0,
-    id_type_ext_ref: str | Unset = '',
-
+    id_type_ext_ref: str | Unset = "",
 ) -> Response[Customer | Error]:
-    """ Read one customer record.
+    """Read one customer record.
 
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
@@ -214,31 +191,27 @@ async def asyncio_detailed(
 
     Returns:
         Response[Customer | Error]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         id=id,
-id_type=id_type,
-id_type_ext_ref=id_type_ext_ref,
-
+        id_type=id_type,
+        id_type_ext_ref=id_type_ext_ref,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
     id_type: int | Unset = 0,
-    id_type_ext_ref: str | Unset = '',
-
+    id_type_ext_ref: str | Unset = "",
 ) -> Customer | Error | None:
-    """ Read one customer record.
+    """Read one customer record.
 
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
@@ -262,13 +235,13 @@ async def asyncio(
 
     Returns:
         Customer | Error
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        id=id,
-client=client,
-id_type=id_type,
-id_type_ext_ref=id_type_ext_ref,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            id_type=id_type,
+            id_type_ext_ref=id_type_ext_ref,
+        )
+    ).parsed

@@ -1,32 +1,22 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.customer import Customer
 from ...models.customer_update import CustomerUpdate
 from ...models.customer_update_form import CustomerUpdateForm
 from ...models.error import Error
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body:    CustomerUpdate  |     CustomerUpdateForm  | Unset = UNSET,
-
+    body: CustomerUpdate | CustomerUpdateForm | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -45,47 +35,34 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Customer | Error | None:
     if response.status_code == 200:
         response_200 = Customer.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Error.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 404:
         response_404 = Error.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 413:
         response_413 = Error.from_dict(response.json())
 
-
-
         return response_413
 
     if response.status_code == 415:
         response_415 = Error.from_dict(response.json())
-
-
 
         return response_415
 
@@ -107,10 +84,9 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body:    CustomerUpdate  |     CustomerUpdateForm  | Unset = UNSET,
-
+    body: CustomerUpdate | CustomerUpdateForm | Unset = UNSET,
 ) -> Response[Customer | Error]:
-    """ Update Existing customer record.
+    """Update Existing customer record.
 
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
@@ -153,12 +129,10 @@ def sync_detailed(
 
     Returns:
         Response[Customer | Error]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -167,13 +141,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body:    CustomerUpdate  |     CustomerUpdateForm  | Unset = UNSET,
-
+    body: CustomerUpdate | CustomerUpdateForm | Unset = UNSET,
 ) -> Customer | Error | None:
-    """ Update Existing customer record.
+    """Update Existing customer record.
 
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
@@ -216,22 +190,20 @@ def sync(
 
     Returns:
         Customer | Error
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body:    CustomerUpdate  |     CustomerUpdateForm  | Unset = UNSET,
-
+    body: CustomerUpdate | CustomerUpdateForm | Unset = UNSET,
 ) -> Response[Customer | Error]:
-    """ Update Existing customer record.
+    """Update Existing customer record.
 
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
@@ -274,27 +246,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Customer | Error]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body:    CustomerUpdate  |     CustomerUpdateForm  | Unset = UNSET,
-
+    body: CustomerUpdate | CustomerUpdateForm | Unset = UNSET,
 ) -> Customer | Error | None:
-    """ Update Existing customer record.
+    """Update Existing customer record.
 
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
@@ -337,11 +305,11 @@ async def asyncio(
 
     Returns:
         Customer | Error
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
