@@ -47,7 +47,7 @@ mock: $(STAMP)
 	$(BIN)/qflow-mock serve --port 8000 --prefix /API
 
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
