@@ -1,0 +1,150 @@
+"""Hypothesis strategies for the values a PATCH may send, valid and invalid.
+
+Strings are any Unicode text but lone surrogates (which JSON cannot carry as UTF-8), NUL
+included, up to the property's limit in code points (NOTES rule 9), with the hard cases drawn
+often: leading and trailing white space, combining marks, astral characters (two UTF-16 units
+each), characters Unicode normalisation would rewrite. DOB values are RFC 3339 date-times with an
+offset, mostly at an hour whose calendar date differs in UTC, so a server that shifts the date is
+seen (NOTES rule 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from qflow_contracts.suite.model import INT32_MAX, INT32_MIN, STRING_LIMITS
+
+CHARACTERS = st.characters(exclude_categories=["Cs"])
+"""Any code point but a surrogate: NUL, controls, private use and astral characters included."""
+
+TRICKY: tuple[str, ...] = (
+    " leading space",
+    "trailing space ",
+    "\ttabbed\t",
+    "\u00a0no-break\u00a0",
+    "line\r\nbreak\n",
+    "e\u0301 combining acute",
+    "\u00e9 precomposed",
+    "\u212b angstrom sign",
+    "\ufb01 ligature",
+    "\U0001f600 astral \U0001d11e",
+    "nul\x00inside",
+    "\u200b\u200dzero width\ufeff",
+    "\u05e9\u05dc\u05d5\u05dd rtl",
+    "\u0130stanbul \u00df",
+    "  ",
+    'quote " back\\slash / slash',
+    "<b>&amp;</b> %41 +plus",
+    "\U0010fffd last plane",
+)
+"""Strings a server that trims, normalises, re-encodes or escapes would alter."""
+
+
+def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
+    """Valid strings of at most `max_size` code points, the hard cases drawn often."""
+    plain = st.text(CHARACTERS, min_size=min_size, max_size=max_size)
+    padded = st.builds(
+        lambda left, middle, right: (left + middle + right)[:max_size],
+        st.sampled_from([" ", "  ", "\t", "\u3000", "\n", ""]),
+        st.text(CHARACTERS, min_size=1, max_size=max(1, max_size - 4)),
+        st.sampled_from([" ", "  ", "\t", "\r\n", ""]),
+    )
+    tricky = st.sampled_from(TRICKY).map(lambda text: text[:max_size])
+    astral_full = st.text(
+        st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), min_size=max_size
+    ).map(lambda text: text[:max_size])
+    values = st.one_of(plain, padded, tricky, astral_full)
+    return values.filter(lambda text: len(text) >= min_size) if min_size else values
+
+
+def string_values(name: str, *, falsy: bool = True) -> st.SearchStrategy[str]:
+    """Valid values of the string property `name`, the empty string among them when `falsy`."""
+    values = text_values(STRING_LIMITS[name])
+    if falsy:
+        return st.one_of(st.just(""), values)
+    return values.filter(bool)
+
+
+def overlong_values(name: str) -> st.SearchStrategy[str]:
+    """Strings one to a few code points over the limit of `name` (NOTES rules 8 and 9)."""
+    limit = STRING_LIMITS[name]
+    return st.text(CHARACTERS, min_size=limit + 1, max_size=limit + 3)
+
+
+_OFFSETS_EAST = ("+10:00", "+11:00", "+12:00", "+13:00", "+14:00", "+09:30", "+05:45")
+_OFFSETS_WEST = ("-10:00", "-11:00", "-12:00", "-09:30", "-08:00", "-05:00", "-03:30")
+
+
+@st.composite
+def dob_values(draw: st.DrawFn) -> str:
+    """An RFC 3339 date-time with an offset, usually at an hour whose UTC date is another day."""
+    year = draw(st.integers(1900, 2099))
+    month = draw(st.integers(1, 12))
+    day = draw(st.integers(1, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31))
+    minute = draw(st.integers(0, 59))
+    second = draw(st.integers(0, 59))
+    fraction = draw(st.sampled_from(["", ".5", ".947", ".123456", ".9472300", ".0000001"]))
+    kind = draw(st.sampled_from(["east", "west", "utc", "any"]))
+    if kind == "east":
+        hour, offset = draw(st.integers(0, 4)), draw(st.sampled_from(_OFFSETS_EAST))
+    elif kind == "west":
+        hour, offset = draw(st.integers(20, 23)), draw(st.sampled_from(_OFFSETS_WEST))
+    elif kind == "utc":
+        hour, offset = draw(st.integers(0, 23)), draw(st.sampled_from(["Z", "+00:00"]))
+    else:
+        hour = draw(st.integers(0, 23))
+        offset = draw(st.sampled_from(_OFFSETS_EAST + _OFFSETS_WEST + ("+01:00", "-01:00")))
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{offset}"
+
+
+def sex_values() -> st.SearchStrategy[int]:
+    """0=Unknown, 1=Male, 2=Female; 0 (falsy) drawn as often as the others."""
+    return st.integers(0, 2)
+
+
+def int32_values() -> st.SearchStrategy[int]:
+    """Any 32-bit integer (NOTES rule 9)."""
+    return st.integers(INT32_MIN, INT32_MAX)
+
+
+def custom_property_keys(*, form_safe: bool = False) -> st.SearchStrategy[str]:
+    """New dictionary keys: non-empty; for a form body (`CustomProperties[key]`) letters, digits, `-_ `."""
+    simple = st.text(st.characters(categories=["L", "N"], include_characters="-_ "), min_size=1, max_size=12)
+    if form_safe:
+        return simple.filter(lambda key: key.strip() == key)
+    return st.one_of(simple, text_values(20, min_size=1))
+
+
+def custom_property_values() -> st.SearchStrategy[str]:
+    """Dictionary values: any string, the empty one included."""
+    return st.one_of(st.just(""), text_values(60))
+
+
+def value_for(name: str) -> st.SearchStrategy[Any]:
+    """Valid values of the mutable property `name`."""
+    if name in STRING_LIMITS:
+        return string_values(name)
+    if name == "DOB":
+        return dob_values()
+    if name == "Sex":
+        return sex_values()
+    if name in ("NotificationConsent", "IsActive"):
+        return st.booleans()
+    raise KeyError(name)
+
+
+def invalid_value_for(name: str) -> st.SearchStrategy[Any]:
+    """Values of `name` a server must refuse with 400 (NOTES rule 8): too long, out of range, wrong type."""
+    if name in STRING_LIMITS:
+        return st.one_of(overlong_values(name), st.sampled_from([[name], {"value": name}]))
+    if name == "Sex":
+        return st.one_of(st.integers(3, 255), st.integers(-(2**8), -1), st.just("two"), st.just([1]))
+    if name in ("NotificationConsent", "IsActive"):
+        return st.sampled_from(["maybe", [True], {"value": True}])
+    if name == "DOB":
+        return st.sampled_from(["not a date", "2024-13-45T99:99:99+00:00", [2024, 1, 1]])
+    if name == "CustomProperties":
+        return st.sampled_from(["Locker=12", ["Locker", "12"]])
+    raise KeyError(name)
