@@ -1,0 +1,284 @@
+"""The pure model of the contract (suite/model.py) and the value strategies (suite/strategies.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qflow_contracts.suite import model
+from qflow_contracts.suite import strategies as vs
+from qflow_contracts.suite.model import Selector
+
+
+def record(**values: Any) -> dict[str, Any]:
+    """A whole record: every property null but those given."""
+    base: dict[str, Any] = dict.fromkeys(model.PROPERTIES)
+    base.update(CustomerId=1, PersonalId="A1", PersonalIdTypeId=1, PersonalIdTypeExtRef="NATID")
+    base.update(values)
+    return base
+
+
+STORED = record(
+    FirstName="Ada",
+    LastName="Lovelace",
+    Sex=2,
+    IsActive=True,
+    NotificationConsent=True,
+    DOB="1990-01-02T00:00:00+10:00",
+    CustomProperties={"Locker": "12", "Tier": "gold"},
+)
+
+
+# ---- NOTES rule 5: PATCH is partial ---------------------------------------------------------
+
+
+def test_absent_and_null_properties_are_left_as_they_are() -> None:
+    after = model.apply_patch(STORED, {"CustomerId": 1, "FirstName": None, "CustomProperties": None})
+    assert after == STORED
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("IsActive", False), ("NotificationConsent", False), ("Sex", 0), ("FirstName", "")]
+)
+def test_falsy_values_replace_the_stored_one(name: str, value: Any) -> None:
+    after = model.apply_patch(STORED, {"CustomerId": 1, name: value})
+    assert after[name] == value
+    assert type(after[name]) is type(value)
+
+
+def test_custom_properties_merge_key_by_key() -> None:
+    after = model.apply_patch(STORED, {"CustomProperties": {"Tier": "", "New": "x"}})
+    assert after["CustomProperties"] == {"Locker": "12", "Tier": "", "New": "x"}
+
+
+def test_custom_properties_on_a_record_without_any() -> None:
+    assert model.apply_patch(record(), {"CustomProperties": {"k": "v"}})["CustomProperties"] == {"k": "v"}
+    assert model.apply_patch(record(), {"CustomProperties": {}})["CustomProperties"] is None
+    empty = record(CustomProperties={})
+    assert model.apply_patch(empty, {"CustomProperties": {}})["CustomProperties"] == {}
+
+
+def test_identity_and_unknown_properties_never_change() -> None:
+    body = {
+        "CustomerId": 9,
+        "PersonalId": "other",
+        "PersonalIdTypeId": 7,
+        "PersonalIdTypeExtRef": "X",
+        "Unknown": "y",
+    }
+    after = model.apply_patch(STORED, body)
+    assert after == STORED
+    assert "Unknown" not in after
+
+
+def test_apply_patch_leaves_its_arguments_alone() -> None:
+    stored = record(CustomProperties={"a": "1"})
+    body = {"CustomProperties": {"b": "2"}}
+    model.apply_patch(stored, body)
+    assert stored["CustomProperties"] == {"a": "1"}
+    assert body == {"CustomProperties": {"b": "2"}}
+
+
+@given(st.dictionaries(st.sampled_from(model.MUTABLE), st.none()))
+def test_a_body_of_nulls_changes_nothing(body: dict[str, Any]) -> None:
+    assert model.apply_patch(STORED, body) == STORED
+
+
+# ---- NOTES rules 3 and 4: which record --------------------------------------------------------
+
+
+def test_get_selector_extref_wins_then_type_then_customer_id() -> None:
+    assert model.get_selector("A1", 2, "NATID") == Selector("extref", personal_id="A1", extref="NATID")
+    assert model.get_selector("A1", 2, "") == Selector("type", personal_id="A1", type_id=2)
+    assert model.get_selector("5", 0) == Selector("customer", customer_id=5)
+    assert model.get_selector("5", -3) == Selector("customer", customer_id=5)
+    assert model.get_selector("abc", 0) == Selector("customer", customer_id=None)
+    assert model.get_selector("99999999999", 0) == Selector("customer", customer_id=None)
+
+
+def test_patch_selector_customer_id_then_type_then_extref_then_lowest() -> None:
+    assert (
+        model.patch_selector({"CustomerId": 3, "PersonalId": "A1", "PersonalIdTypeId": 2}).kind == "customer"
+    )
+    by_type = model.patch_selector(
+        {"CustomerId": 0, "PersonalId": "A1", "PersonalIdTypeId": 2, "PersonalIdTypeExtRef": "X"}
+    )
+    assert by_type == Selector("type", personal_id="A1", type_id=2)
+    by_ext = model.patch_selector({"PersonalId": "A1", "PersonalIdTypeId": None, "PersonalIdTypeExtRef": "X"})
+    assert by_ext == Selector("extref", personal_id="A1", extref="X")
+    assert model.patch_selector({"PersonalId": "A1", "PersonalIdTypeExtRef": ""}).kind == "lowest"
+    assert model.patch_selector({"CustomerId": -1}).kind == "none"
+    assert model.patch_selector({"CustomerId": True, "FirstName": "x"}).kind == "none"
+    assert model.patch_selector({}).kind == "none"
+
+
+def test_two_customers_may_share_a_personal_id_under_different_types() -> None:
+    first = record(CustomerId=1, PersonalId="A1", PersonalIdTypeId=1, PersonalIdTypeExtRef="NATID")
+    second = record(CustomerId=2, PersonalId="A1", PersonalIdTypeId=2, PersonalIdTypeExtRef="PASSPORT")
+    records = [first, second]
+    assert model.candidates(records, Selector("type", personal_id="A1", type_id=2)) == [second]
+    assert model.candidates(records, Selector("extref", personal_id="A1", extref="NATID")) == [first]
+    assert model.candidates(records, Selector("lowest", personal_id="A1")) == [first]
+    assert model.candidates(records, Selector("customer", customer_id=2)) == [second]
+    assert model.candidates(records, Selector("type", personal_id="A1", type_id=3)) == []
+    assert model.candidates(records, Selector("none")) == []
+
+
+# ---- what a server answers ---------------------------------------------------------------------
+
+
+def test_shape_problems_name_missing_properties_and_a_bad_customer_id() -> None:
+    assert model.shape_problems(STORED) == []
+    partial = {k: v for k, v in STORED.items() if k != "Email"}
+    assert model.shape_problems(partial) == ["property Email is missing"]
+    assert model.shape_problems({**STORED, "CustomerId": "1"}) == ["CustomerId is '1', not an integer"]
+    assert model.shape_problems([STORED]) == ["the answer is not a JSON object but list"]
+
+
+@pytest.mark.parametrize(
+    "dob", ["2025-09-13T08:31:19.9472300+10:00", "2025-09-13T08:31:19Z", "2025-09-13T08:31:19", None]
+)
+def test_dob_forms_dotnet_writes_are_accepted(dob: str | None) -> None:
+    assert model.dob_problems({"DOB": dob}) == []
+
+
+@pytest.mark.parametrize("dob", ["2025-09-13", "13/09/2025", "2025-09-13T08:31:19.12345678+10:00", 5])
+def test_other_dob_forms_break_the_response_pattern(dob: object) -> None:
+    assert model.dob_problems({"DOB": dob})
+
+
+def rules_of(found: list[model.Difference]) -> list[tuple[str, str]]:
+    """(rule, property) pairs."""
+    return [(d.rule, d.name) for d in found]
+
+
+def test_no_difference_when_equal_and_dob_compared_by_date() -> None:
+    answered = {**STORED, "DOB": "1990-01-02T00:00:00"}
+    assert model.differences(STORED, answered) == []
+
+
+def test_a_shifted_dob_breaks_rule_1_when_sent_else_rule_5() -> None:
+    sent = {"DOB": "1990-01-02T01:00:00+10:00"}
+    expected = model.apply_patch(STORED, sent)
+    shifted = {**expected, "DOB": "1990-01-01T15:00:00Z"}
+    assert rules_of(model.differences(expected, shifted, sent, STORED)) == [("rule-1", "DOB")]
+    assert rules_of(model.differences(STORED, shifted)) == [("rule-5", "DOB")]
+
+
+def test_a_null_that_cleared_breaks_rule_5() -> None:
+    sent = {"FirstName": None}
+    found = model.differences(STORED, {**STORED, "FirstName": None}, sent, STORED)
+    assert rules_of(found) == [("rule-5", "FirstName")]
+    assert "sent as null" in found[0].why
+
+
+def test_an_ignored_falsy_value_breaks_rule_5() -> None:
+    sent = {"IsActive": False, "FirstName": ""}
+    expected = model.apply_patch(STORED, sent)
+    found = model.differences(expected, STORED, sent, STORED)
+    assert rules_of(found) == [("rule-5", "FirstName"), ("rule-5", "IsActive")]
+
+
+def test_an_altered_string_breaks_rule_7() -> None:
+    sent = {"FirstName": " Ada "}
+    expected = model.apply_patch(STORED, sent)
+    found = model.differences(expected, {**expected, "FirstName": "Ada"}, sent, STORED)
+    assert rules_of(found) == [("rule-7", "FirstName")]
+
+
+def test_changed_identity_breaks_rule_5() -> None:
+    found = model.differences(STORED, {**STORED, "PersonalId": "B2"})
+    assert rules_of(found) == [("rule-5", "PersonalId")]
+
+
+def test_replaced_custom_properties_break_rule_5_and_altered_values_rule_7() -> None:
+    sent = {"CustomProperties": {"Tier": "silver"}}
+    expected = model.apply_patch(STORED, sent)
+    replaced = {**expected, "CustomProperties": {"Tier": "silver"}}
+    found = model.differences(expected, replaced, sent, STORED)
+    assert rules_of(found) == [("rule-5", "CustomProperties")]
+    assert "lost ['Locker']" in found[0].why
+    mangled = {**expected, "CustomProperties": {"Locker": "12", "Tier": "SILVER"}}
+    assert rules_of(model.differences(expected, mangled, sent, STORED)) == [("rule-7", "CustomProperties")]
+    wrong_type = {**expected, "CustomProperties": ["Tier"]}
+    assert rules_of(model.differences(expected, wrong_type, sent, STORED)) == [("rule-2", "CustomProperties")]
+
+
+def test_a_bool_is_not_an_int() -> None:
+    stored = record(Sex=1)
+    assert rules_of(model.differences(stored, {**stored, "Sex": True})) == [("rule-5", "Sex")]
+
+
+# ---- strategies ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(sorted(model.STRING_LIMITS)).flatmap(lambda n: st.tuples(st.just(n), vs.string_values(n)))
+)
+def test_string_values_fit_their_limit_in_code_points(pair: tuple[str, str]) -> None:
+    name, value = pair
+    assert len(value) <= model.STRING_LIMITS[name]
+    value.encode("utf-8")  # no lone surrogates
+
+
+@settings(max_examples=50)
+@given(
+    st.sampled_from(sorted(model.STRING_LIMITS)).flatmap(
+        lambda n: st.tuples(st.just(n), vs.overlong_values(n))
+    )
+)
+def test_overlong_values_exceed_their_limit(pair: tuple[str, str]) -> None:
+    name, value = pair
+    assert len(value) > model.STRING_LIMITS[name]
+
+
+@settings(max_examples=300)
+@given(vs.dob_values())
+def test_dob_values_are_rfc3339_with_an_offset(value: str) -> None:
+    assert model.DOB_RESPONSE.match(value)
+    moment = datetime.fromisoformat(value)
+    assert moment.tzinfo is not None
+    assert 1900 <= moment.year <= 2099
+
+
+def test_dob_values_mostly_fall_on_another_day_in_utc() -> None:
+    shifted = []
+
+    @settings(max_examples=200, database=None)
+    @given(vs.dob_values())
+    def collect(value: str) -> None:
+        moment = datetime.fromisoformat(value)
+        shifted.append(moment.astimezone(UTC).date() != moment.date())
+
+    collect()
+    assert sum(shifted) > len(shifted) // 3
+
+
+@given(vs.custom_property_keys(form_safe=True))
+def test_form_safe_keys_have_no_brackets(key: str) -> None:
+    assert key
+    assert "[" not in key and "]" not in key
+    assert key.strip() == key
+
+
+@pytest.mark.parametrize("name", [*model.STRING_LIMITS, "Sex", "NotificationConsent", "IsActive", "DOB"])
+def test_invalid_values_are_invalid(name: str) -> None:
+    @settings(max_examples=30, database=None)
+    @given(vs.invalid_value_for(name))
+    def check(value: Any) -> None:
+        if name in model.STRING_LIMITS:
+            assert not isinstance(value, str) or len(value) > model.STRING_LIMITS[name]
+        elif name == "Sex":
+            assert not isinstance(value, int) or not 0 <= value <= 2
+        elif name == "DOB":
+            with pytest.raises((ValueError, TypeError)):
+                datetime.fromisoformat(value)
+        else:
+            assert not isinstance(value, bool)
+
+    check()
