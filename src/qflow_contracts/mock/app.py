@@ -1,0 +1,369 @@
+"""The Starlette application: `GET Customers/{id}` and `PATCH Customers`, as NOTES.md decides.
+
+Handlers are async and never await between reading a record and storing its update, so on one
+event loop every PATCH is atomic. Bodies are parsed with orjson, or as form fields, then validated
+against the spec's own schemas (`validation.py`); the defect hooks (`defects.py`) are applied at
+the marked points and do nothing on the correct server.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qflow_contracts.mock.defects import Defect, get_defect
+from qflow_contracts.mock.fixtures import load_fixtures
+from qflow_contracts.mock.records import normalize_dob
+from qflow_contracts.mock.store import MemoryStore, Record, open_store
+from qflow_contracts.mock.validation import INTEGER_TEXT, ModelState, Validators, load_spec, read_int
+
+MAX_BODY = 1024 * 1024
+JSON = "application/json; charset=utf-8"
+TEXT_JSON = "text/json; charset=utf-8"
+JSON_TYPES = frozenset({"application/json", "text/json"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+INVALID = "The request is invalid."
+
+
+def answer_type(accept: str | None) -> str:
+    """`text/json` when the client asks for it before (or instead of) `application/json`."""
+    if not accept or "text/json" not in accept:
+        return JSON
+    position = accept.find("application/json")
+    return TEXT_JSON if position < 0 or accept.find("text/json") < position else JSON
+
+
+class Problem(Exception):
+    """An error answer: status, message, optional ModelState and headers."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        state: ModelState | None = None,
+        headers: dict[str, str] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.state = state
+        self.headers = headers
+        self.detail = detail
+
+
+class CustomersApi:
+    """The two operations over one store, one validator set and one (possibly absent) defect."""
+
+    def __init__(self, store: MemoryStore, validators: Validators, defect: Defect) -> None:
+        self.store = store
+        self.validators = validators
+        self.model = validators.model
+        self.defect = defect
+        self.updatable = tuple(p for p in self.model.properties if p not in self.model.identity)
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def _media(self, request: Request) -> str:
+        return self.defect.media_type or answer_type(request.headers.get("accept"))
+
+    def ok(self, request: Request, record: Record) -> Response:
+        body = record if self.defect.render is None else self.defect.render(record)
+        return Response(orjson.dumps(body), 200, media_type=self._media(request))
+
+    def problem(self, request: Request, problem: Problem) -> Response:
+        body: dict[str, Any] = {"Message": problem.message}
+        if problem.detail:
+            body["MessageDetail"] = problem.detail
+        if problem.state:
+            body["ModelState"] = problem.state
+        if self.defect.error is not None and problem.status in (400, 404):
+            body = self.defect.error(body)
+        return Response(orjson.dumps(body), problem.status, problem.headers, media_type=self._media(request))
+
+    # -- GET Customers/{id} ---------------------------------------------------------------------
+
+    async def get_customer(self, request: Request) -> Response:
+        try:
+            return self.ok(request, self._lookup(request))
+        except Problem as problem:
+            return self.problem(request, problem)
+
+    def _lookup(self, request: Request) -> Record:
+        key: str = request.path_params["id"]
+        query = request.query_params
+        id_type = 0
+        raw_type = query.get("idType")
+        if raw_type is not None:
+            id_type, state = self.validators.parse_id_type(raw_type)
+            if state and not self.defect.has("idtype-malformed-404"):
+                raise Problem(400, INVALID, state)
+        ext_ref = "" if self.defect.has("extref-ignored") else query.get("idTypeExtRef", "")
+        record: Record | None = None
+        if ext_ref:
+            id_type_found = self.store.type_by_ext_ref(ext_ref)
+            record = None if id_type_found is None else self.store.find(id_type_found.id, key)
+        elif id_type > 0:
+            if self.defect.has("personalid-ignores-type"):
+                record = self.store.find_any_type(key)
+            else:
+                record = self.store.find(id_type, key)
+        else:
+            text = key.strip()
+            if INTEGER_TEXT.match(text):
+                record = self.store.get(read_int(text))
+        if record is None:
+            raise Problem(404, f"No customer matches id {key!r}.")
+        return record
+
+    # -- PATCH Customers ------------------------------------------------------------------------
+
+    async def patch_customer(self, request: Request) -> Response:
+        try:
+            body = await self._read_body(request)
+            return self.ok(request, self._update(body))
+        except Problem as problem:
+            return self.problem(request, problem)
+
+    async def _read_body(self, request: Request) -> dict[str, Any]:
+        """The body as a dict of typed values, validated; a Problem for anything else."""
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";", 1)[0].strip().lower()
+        is_form = media == FORM_TYPE
+        unsupported = (
+            self.defect.has("form-unsupported")
+            if is_form
+            else media not in JSON_TYPES and not self.defect.has("no-415")
+        )
+        if unsupported:
+            raise Problem(
+                415, f"The request entity's media type '{media}' is not supported for this resource."
+            )
+        length = request.headers.get("content-length")
+        if length is not None and length.strip().isdecimal() and int(length) > MAX_BODY:
+            raise Problem(413, f"The request body is larger than {MAX_BODY} bytes.")
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise Problem(413, f"The request body is larger than {MAX_BODY} bytes.")
+        body = self._parse_form(bytes(raw)) if is_form else self._parse_json(bytes(raw))
+        if self.defect.prepare is not None:
+            body = self.defect.prepare(body, self.model)
+        state = self.validators.check_form(body) if is_form else self.validators.check_update(body)
+        if state:
+            if self.defect.has("partial-write-on-error"):
+                self._partial_write(body, state)
+            raise Problem(400, INVALID, state)
+        return body
+
+    def _parse_json(self, raw: bytes) -> dict[str, Any]:
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            if self.defect.has("invalid-json-500"):
+                raise RuntimeError("unparsed body") from error
+            raise Problem(400, INVALID, detail=f"The body is not valid JSON: {error}") from None
+        if not isinstance(value, dict):
+            if self.defect.has("non-object-500") and isinstance(value, list):
+                raise RuntimeError("array body")
+            raise Problem(400, INVALID, detail="The body must be a JSON object (a Customer record).")
+        return value
+
+    def _parse_form(self, raw: bytes) -> dict[str, Any]:
+        try:
+            text = raw.decode("utf-8")
+            fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise Problem(400, INVALID, detail="The form body is not valid UTF-8 form data.") from None
+        body, state = self.validators.parse_form(fields)
+        if state:
+            raise Problem(400, INVALID, state)
+        return body
+
+    def _target(self, body: dict[str, Any]) -> tuple[Record, bool]:
+        """The record PATCH updates (NOTES rule 4), and whether CustomerId selected it."""
+        customer_id = body.get("CustomerId")
+        if isinstance(customer_id, int) and customer_id > 0:
+            record = self.store.get(customer_id)
+            if record is None:
+                raise Problem(404, f"No customer matches CustomerId {customer_id}.")
+            return record, True
+        personal_id = body.get("PersonalId")
+        if not personal_id:
+            if self.defect.has("no-identifier-accepted") and self.store.customer_ids():
+                lowest = self.store.get(self.store.customer_ids()[0])
+                if lowest is not None:
+                    return lowest, False
+            raise Problem(
+                400, INVALID, {"customer": ["A CustomerId greater than 0 or a PersonalId is required."]}
+            )
+        if self.defect.has("patch-personalid-ignores-type"):
+            found = self.store.find_any_type(personal_id)
+            if found is None:
+                raise Problem(404, f"No customer matches PersonalId {personal_id!r}.")
+            return found, False
+        type_id = body.get("PersonalIdTypeId")
+        ext_ref = body.get("PersonalIdTypeExtRef")
+        if isinstance(type_id, int) and type_id > 0:
+            pass
+        elif ext_ref:
+            id_type = self.store.type_by_ext_ref(ext_ref)
+            if id_type is None:
+                raise Problem(404, f"No customer-id type has the external reference {ext_ref!r}.")
+            type_id = id_type.id
+        else:
+            lowest_type = self.store.lowest_type()
+            if lowest_type is None:
+                raise Problem(404, "No customer-id type is defined.")
+            type_id = lowest_type.id
+        record = self.store.find(type_id, personal_id)
+        if record is None:
+            raise Problem(404, f"No customer matches PersonalId {personal_id!r} in type {type_id}.")
+        return record, False
+
+    def _string(self, name: str, value: str) -> str:
+        hook = self.defect.store_string
+        return value if hook is None else hook(name, value)
+
+    def _apply(self, record: Record, body: dict[str, Any]) -> Record:
+        """The record with the body's changes (NOTES rule 5)."""
+        updated = dict(record)
+        nulls_clear = self.defect.has("null-clears")
+        falsy_ignored = self.defect.has("falsy-ignored")
+        for name in self.updatable:
+            if name not in body:
+                continue
+            value = body[name]
+            if value is None:
+                if nulls_clear:
+                    updated[name] = None
+                continue
+            if falsy_ignored and (value is False or value == "" or (type(value) is int and value == 0)):
+                continue
+            if name == "CustomProperties":
+                merged = {} if self.defect.has("custom-properties-replace") else dict(record[name] or {})
+                merged.update({k: self._string(name, v) for k, v in value.items()})
+                updated[name] = merged
+            elif name == "DOB":
+                updated[name] = self._string(name, normalize_dob(value))
+            elif isinstance(value, str):
+                updated[name] = self._string(name, value)
+            else:
+                updated[name] = value
+        return updated
+
+    def _update(self, body: dict[str, Any]) -> Record:
+        record, by_customer_id = self._target(body)
+        updated = self._apply(record, body)
+        writes = [updated]
+        if by_customer_id and self.defect.has("identity-changed"):
+            personal_id = body.get("PersonalId")
+            if isinstance(personal_id, str) and personal_id:
+                updated["PersonalId"] = personal_id
+        if by_customer_id and self.defect.has("patch-wrong-record"):
+            later = [i for i in self.store.customer_ids() if i > record["CustomerId"]]
+            neighbour = self.store.get(later[0]) if later else None
+            if neighbour is not None:
+                writes.append(self._apply(neighbour, body))
+        self.store.put(writes)
+        return record if self.defect.has("stale-patch-response") else updated
+
+    def _partial_write(self, body: dict[str, Any], state: ModelState) -> None:
+        """Defect `partial-write-on-error`: store the valid properties of an invalid body."""
+        valid = {k: v for k, v in body.items() if k not in state}
+        try:
+            record, _ = self._target(valid)
+        except Problem:
+            return
+        self.store.put([self._apply(record, valid)])
+
+
+class ApiKeyMiddleware:
+    """401 for every request without `Authorization: Bearer KEY` or `X-Api-Key: KEY`."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app = app
+        self.bearer = f"Bearer {key}".encode()
+        self.key = key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            authorization = headers.get(b"authorization", b"")
+            api_key = headers.get(b"x-api-key", b"")
+            if not (
+                hmac.compare_digest(authorization, self.bearer) or hmac.compare_digest(api_key, self.key)
+            ):
+                accept = headers.get(b"accept", b"").decode("latin-1")
+                body = orjson.dumps({"Message": "Authorization has been denied for this request."})
+                response = Response(
+                    body, 401, {"WWW-Authenticate": 'Bearer, ApiKey header="X-Api-Key"'}, answer_type(accept)
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _normalize_prefix(prefix: str) -> str:
+    prefix = prefix.strip()
+    if not prefix or prefix == "/":
+        return ""
+    return "/" + prefix.strip("/")
+
+
+def create_app(
+    *,
+    prefix: str = "",
+    fixtures: Path | None = None,
+    db: Path | None = None,
+    api_key: str | None = None,
+    defect: str | None = None,
+) -> Starlette:
+    """The mock server as an ASGI app. Raises ValueError (or FixtureError) for bad arguments."""
+    broken = get_defect(defect)
+    spec = load_spec()
+    validators = Validators(spec, broken.schema)
+    data = load_fixtures(fixtures, spec)
+    store = open_store(data, db)
+    api = CustomersApi(store, validators, broken)
+    base = _normalize_prefix(prefix)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            message = f"The requested resource does not support http method '{request.method}'."
+        else:
+            message = f"No HTTP resource was found that matches the request URI '{request.url.path}'."
+        return api.problem(request, Problem(exc.status_code, message, headers=dict(exc.headers or {})))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    routes = [
+        Route(f"{base}/Customers", api.patch_customer, methods=["PATCH"]),
+        Route(f"{base}/Customers/{{id:path}}", api.get_customer, methods=["GET"]),
+    ]
+    handlers: dict[Any, Callable[[Request, Exception], Any]] = {HTTPException: http_error}
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.state.api = api
+    app.state.store = store
+    if api_key:
+        app.add_middleware(ApiKeyMiddleware, key=api_key)
+    return app

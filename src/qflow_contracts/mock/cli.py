@@ -1,0 +1,99 @@
+"""`qflow-mock serve ...` and `qflow-mock defects`."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+from qflow_contracts.mock.defects import CATALOGUE, get_defect
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag on one line of stderr and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"qflow-mock: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qflow-mock", description="The reference mock server of the QFlow Customers API.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="serve the API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default 8000)")
+    serve.add_argument("--prefix", default="", help="base path, e.g. /API (default: the root)")
+    serve.add_argument("--fixtures", type=Path, default=None, help="JSON file of starting data")
+    serve.add_argument("--db", type=Path, default=None, help="SQLite file that keeps data across restarts")
+    serve.add_argument("--api-key", default=None, help="require Authorization: Bearer KEY or X-Api-Key: KEY")
+    serve.add_argument(
+        "--defect", default=None, help="switch on one deliberate bug (see `qflow-mock defects`)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from qflow_contracts.mock.app import create_app
+    from qflow_contracts.mock.fixtures import FixtureError
+
+    if not 0 <= args.port <= 65535:
+        print(f"qflow-mock: --port {args.port} is not a port number", file=sys.stderr)
+        return 2
+    try:
+        get_defect(args.defect)
+        app = create_app(
+            prefix=args.prefix, fixtures=args.fixtures, db=args.db, api_key=args.api_key, defect=args.defect
+        )
+    except (ValueError, FixtureError) as error:
+        print(f"qflow-mock: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # a database that cannot be opened, for one
+        print(f"qflow-mock: cannot start: {error}", file=sys.stderr)
+        return 2
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        print(
+            f"qflow-mock: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 2
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = "/" + args.prefix.strip().strip("/") if args.prefix.strip().strip("/") else ""
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=args.access_log,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        server_header=False,
+        date_header=False,
+    )
+    server = uvicorn.Server(config)
+    print(f"qflow-mock: serving on http://{host}:{port}{base}", flush=True)
+    server.run(sockets=[sock])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `qflow-mock` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "defects":
+        for name, defect in CATALOGUE.items():
+            print(f"{name:32} {defect.category:20} {defect.description}")
+        return 0
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
