@@ -347,7 +347,11 @@ def create_app(
             message = f"The requested resource does not support http method '{request.method}'."
         else:
             message = f"No HTTP resource was found that matches the request URI '{request.url.path}'."
-        return api.problem(request, Problem(exc.status_code, message, headers=dict(exc.headers or {})))
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:
+            allowed = {m.strip() for m in headers["Allow"].split(",")}
+            headers["Allow"] = ", ".join(m for m in ("GET", "HEAD", "PATCH") if m in allowed)
+        return api.problem(request, Problem(exc.status_code, message, headers=headers))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
