@@ -1,0 +1,93 @@
+"""`qflow-mock` as a command: serve on a free port, print the URL, refuse bad flags cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qflow_contracts.mock.defects import CATALOGUE
+from tests.mock.conftest import REPO, running
+
+QFLOW_MOCK = Path(sys.executable).with_name("qflow-mock")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(QFLOW_MOCK), *args], capture_output=True, text=True, timeout=30, cwd=REPO)
+
+
+def test_serve_prints_its_url_and_answers() -> None:
+    with running("--prefix", "/API") as server:
+        assert server.url.startswith("http://127.0.0.1:") and server.url.endswith("/API")
+        response = httpx.get(f"{server.url}/Customers/101", timeout=5)
+        assert response.status_code == 200 and response.json()["FirstName"] == "Ada"
+        assert httpx.get(f"{server.url}/Customers/A1234567?idType=5", timeout=5).json()["CustomerId"] == 102
+
+
+def test_serve_with_fixtures_and_defect(tmp_path: Path) -> None:
+    fixtures = tmp_path / "one.json"
+    fixtures.write_text(
+        '{"customerIdTypes": [{"Id": 2, "ExtRef": "X"}], "customers": [{"CustomerId": 7, "PersonalId": "p",'
+        ' "PersonalIdTypeId": 2, "PersonalIdTypeExtRef": "X", "FirstName": null, "LastName": null,'
+        ' "Email": null, "TelNumber1": null, "TelNumber2": null, "DOB": null, "Sex": 0, "Notes": null,'
+        ' "ExtRef": null, "NotificationConsent": null, "IsActive": null, "CustomProperties": null}]}',
+        encoding="utf-8",
+    )
+    with running("--fixtures", str(fixtures), "--defect", "sex-sample-64") as server:
+        assert httpx.get(f"{server.url}/Customers/7", timeout=5).json()["Sex"] == 64
+        assert httpx.get(f"{server.url}/Customers/101", timeout=5).status_code == 404
+
+
+def test_api_key_over_http() -> None:
+    with running("--api-key", "s3cret") as server:
+        url = f"{server.url}/Customers/101"
+        assert httpx.get(url, timeout=5).status_code == 401
+        assert httpx.get(url, headers={"X-Api-Key": "s3cret"}, timeout=5).status_code == 200
+
+
+def test_defects_lists_one_line_each() -> None:
+    result = run("defects")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(CATALOGUE) >= 25
+    assert [line.split()[0] for line in lines] == list(CATALOGUE)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--bogus"],
+        ["serve", "--port", "abc"],
+        ["serve", "--port", "70000"],
+        ["serve", "--defect", "no-such-defect"],
+        ["serve", "--fixtures", "/nonexistent/fixtures.json"],
+        ["serve", "--db", "/nonexistent/dir/data.sqlite"],
+        ["serve", "--host", "256.1.1.1", "--port", "0"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("qflow-mock: ")
+
+
+def test_bad_fixture_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    for text in ("not json", "[]", '{"customers": [{"CustomerId": 1}]}'):
+        bad.write_text(text, encoding="utf-8")
+        result = run("serve", "--fixtures", str(bad))
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_port_in_use_is_refused() -> None:
+    with running() as server:
+        port = server.url.rsplit(":", 1)[1]
+        result = run("serve", "--port", port)
+        assert result.returncode == 2 and "cannot listen" in result.stderr
