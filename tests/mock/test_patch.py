@@ -215,3 +215,17 @@ def test_generated_client_patches(client: TestClient) -> None:
     assert isinstance(refused, Error) and refused.message == "The request is invalid."
     missing = patch_customer.sync(client=api, body=CustomerUpdate(customer_id=4242))
     assert isinstance(missing, Error)
+
+
+def test_unknown_properties_are_ignored(client: TestClient) -> None:
+    body = {
+        "CustomerId": 107,
+        "Notes": "kept",
+        "Nickname": 5,
+        "notes": "lower-case is another name",
+        "Extra": {},
+    }
+    response = patch(client, body)
+    assert response.status_code == 200
+    assert response.json()["Notes"] == "kept" and "Nickname" not in response.json()
+    assert list(response.json()) == list(client.get("/Customers/107").json())
