@@ -88,6 +88,26 @@ def test_accept_text_json_is_honoured(client: TestClient) -> None:
     assert both.headers["content-type"].startswith("application/json")
 
 
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/json", "text/json"),
+        ("text/json, application/json", "text/json"),
+        ("application/json;q=0.5, text/json", "text/json"),
+        ("text/json;q=0.5, application/json", "application/json"),
+        ("text/json;q=0", "application/json"),
+        ("*/*", "application/json"),
+        ("text/plain", "application/json"),
+    ],
+)
+def test_accept_q_values(client: TestClient, accept: str, expected: str) -> None:
+    for path in ("/Customers/101", "/Customers/999", "/Customers/1?idType=x"):
+        assert (
+            client.get(path, headers={"Accept": accept}).headers["content-type"]
+            == f"{expected}; charset=utf-8"
+        )
+
+
 def test_unicode_and_dob_forms_come_back_as_stored(client: TestClient) -> None:
     li = client.get("/Customers/105").json()
     assert (li["FirstName"], li["LastName"]) == ("小龙", "李")

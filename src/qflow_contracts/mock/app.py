@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -38,11 +39,31 @@ INVALID = "The request is invalid."
 
 
 def answer_type(accept: str | None) -> str:
-    """`text/json` when the client asks for it before (or instead of) `application/json`."""
-    if not accept or "text/json" not in accept:
+    """`text/json` when the client prefers it to `application/json` (by q-value, then by order)."""
+    if not accept or "text/json" not in accept.lower():
         return JSON
-    position = accept.find("application/json")
-    return TEXT_JSON if position < 0 or accept.find("text/json") < position else JSON
+    return _negotiate(accept)
+
+
+@lru_cache(maxsize=256)
+def _negotiate(accept: str) -> str:
+    best: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(accept.lower().split(",")):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if media in ("text/json", "application/json") and media not in best:
+            best[media] = (quality, -position)
+    text = best.get("text/json", (0.0, 0))
+    application = best.get("application/json", (0.0, -999))
+    if text[0] > 0 and text > application:
+        return TEXT_JSON
+    return JSON
 
 
 class Problem(Exception):
