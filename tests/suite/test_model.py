@@ -282,3 +282,12 @@ def test_invalid_values_are_invalid(name: str) -> None:
             assert not isinstance(value, bool)
 
     check()
+
+
+def test_schema_problems_name_wrong_types_and_sex_out_of_range() -> None:
+    assert model.schema_problems(STORED) == []
+    assert model.schema_problems(record()) == []
+    bad = {**STORED, "Sex": 64, "IsActive": 1, "CustomProperties": [{"Key": "k"}], "FirstName": 5}
+    found = model.schema_problems(bad)
+    assert [p.split(" ")[0] for p in found] == ["FirstName", "Sex", "IsActive", "CustomProperties"]
+    assert model.schema_problems({**STORED, "PersonalIdTypeId": 2**31}) != []

@@ -200,6 +200,30 @@ def shape_problems(body: object) -> list[str]:
     return problems
 
 
+_STRINGS = ("PersonalId", "PersonalIdTypeExtRef", *STRING_LIMITS, "DOB")
+
+
+def schema_problems(body: Mapping[str, Any]) -> list[str]:
+    """Properties of a whole record whose type breaks the spec's `Customer` schema (lengths aside)."""
+    problems: list[str] = []
+    for name in PROPERTIES:
+        value = body.get(name)
+        if value is None or name == "CustomerId":
+            continue
+        if name in _STRINGS:
+            ok = isinstance(value, str)
+        elif name in ("PersonalIdTypeId", "Sex"):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            ok = ok and (0 <= value <= 2 if name == "Sex" else INT32_MIN <= value <= INT32_MAX)
+        elif name in BOOLEANS:
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
+        if not ok:
+            problems.append(f"{name} is {_short(value, 80)}, which the Customer schema does not allow")
+    return problems
+
+
 def dob_problems(body: Mapping[str, Any]) -> list[str]:
     """What makes the DOB of an answer break the spec's response pattern (NOTES rule 1)."""
     value = body.get("DOB")

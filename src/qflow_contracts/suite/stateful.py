@@ -62,7 +62,7 @@ MAX_REREAD = 12
 HISTORY = 12
 """How many of an example's last requests a failure message lists."""
 
-DEFAULT_STEPS = 12
+DEFAULT_STEPS = 20
 """Rules per example after the opening; with `Target.max_examples` examples (see `run_machine`)."""
 
 
@@ -314,6 +314,9 @@ class CustomersMachine(RuleBasedStateMachine):
         dob = model.dob_problems(exchange.body)
         if dob:
             self._fail("rule-1", f"{what}: {dob[0]}", exchange)
+        wrong = model.schema_problems(exchange.body)
+        if wrong:
+            self._fail("spec-schema", f"{what}: {'; '.join(wrong)}", exchange)
         record: Record = {name: exchange.body[name] for name in model.PROPERTIES}
         return record
 
@@ -358,7 +361,7 @@ class CustomersMachine(RuleBasedStateMachine):
         if found:
             lines = "\n  ".join(d.describe() for d in found)
             rule_id = found[0].rule
-            if rule_override and found[0].name in (sent or {}) and found[0].name not in IDENTITY:
+            if rule_override and found[0].rule == "rule-7":
                 rule_id = rule_override
             rule_id = force_rule or rule_id
             sent_text = f"\nSent: {_short_json(sent)}" if sent else ""
@@ -620,7 +623,7 @@ class CustomersMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def opening_refusal(self, data: st.DataObject) -> None:
-        """One invalid PATCH carrying valid changes: 400, and nothing applied (rule 8)."""
+        """Invalid PATCHes carrying valid changes: 400 (415), and nothing applied (rule 8)."""
         if self.ctx.target.read_only:
             return
         cid = data.draw(st.sampled_from(self.ctx.given), label="customer")
@@ -630,6 +633,8 @@ class CustomersMachine(RuleBasedStateMachine):
             name = data.draw(st.sampled_from(settable), label="valid change")
             change[name] = data.draw(vs.string_values(name, falsy=False), label=name)
         self._refused(data, cid, "property", change)
+        structural = ["not-object", "not-json", "overflow", "media-type"]
+        self._refused(data, cid, data.draw(st.sampled_from(structural), label="then invalid by"))
 
     @initialize(data=st.data())
     def opening_by_personal_id(self, data: st.DataObject) -> None:
@@ -829,7 +834,7 @@ class CustomersMachine(RuleBasedStateMachine):
             exchange = self.server.patch_raw(content, "application/x-www-form-urlencoded")
         if exchange.status == 415:
             self._fail("rule-10", f"{what}: form bodies are a documented request format", exchange)
-        self._accepted_patch(cid, sent, exchange, what, "rule-10", value_rule="rule-10")
+        self._accepted_patch(cid, sent, exchange, what, "rule-10")
 
     @precondition(lambda self: not self.ctx.target.read_only)
     @rule(entry=custom_keys, data=st.data())
@@ -1011,9 +1016,20 @@ def _shifts_date(dob: str) -> bool:
 # Running it
 
 
-def build_machine(target: Target, client: Client, originals: Mapping[int, Record]) -> type[CustomersMachine]:
-    """A subclass of `CustomersMachine` bound to this target, client and originals."""
-    context = Context(target, Server(client), {int(k): dict(v) for k, v in originals.items()})
+OPENING_STEPS = sum(
+    1 for value in vars(CustomersMachine).values() if hasattr(value, "hypothesis_stateful_initialize_rule")
+)
+"""The `@initialize` rules, which Hypothesis counts among an example's steps."""
+
+
+def build_machine(target: Target, client: Client, originals: Mapping[int, Any]) -> type[CustomersMachine]:
+    """A subclass of `CustomersMachine` bound to this target, client and originals.
+
+    `originals` maps each given CustomerId to its record as first read: a JSON dict or a
+    generated `Customer`.
+    """
+    records = {int(k): (v.to_dict() if hasattr(v, "to_dict") else dict(v)) for k, v in originals.items()}
+    context = Context(target, Server(client), records)
     if not context.given:
         raise ValueError("none of the target's customers has an original record")
     return type("CustomersStateMachine", (CustomersMachine,), {"context": context})
@@ -1032,7 +1048,8 @@ def machine_settings(
     phases = [Phase.explicit, Phase.generate]
     return settings(
         max_examples=max_examples if max_examples is not None else max(3, target.max_examples),
-        stateful_step_count=stateful_step_count if stateful_step_count is not None else DEFAULT_STEPS,
+        stateful_step_count=OPENING_STEPS
+        + (stateful_step_count if stateful_step_count is not None else DEFAULT_STEPS),
         deadline=None,
         database=None,
         phases=phases,
@@ -1045,7 +1062,7 @@ def machine_settings(
 def run_machine(
     target: Target,
     client: Client,
-    originals: Mapping[int, Record],
+    originals: Mapping[int, Any],
     *,
     max_examples: int | None = None,
     stateful_step_count: int | None = None,

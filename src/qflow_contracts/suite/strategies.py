@@ -53,8 +53,8 @@ def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
     )
     tricky = st.sampled_from(TRICKY).map(lambda text: text[:max_size])
     astral_full = st.text(
-        st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), min_size=max_size
-    ).map(lambda text: text[:max_size])
+        st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), min_size=1, max_size=6
+    ).map(lambda text: (text * max_size)[:max_size])
     values = st.one_of(plain, padded, tricky, astral_full)
     return values.filter(lambda text: len(text) >= min_size) if min_size else values
 

@@ -1,0 +1,26 @@
+"""Stateful, model-based conformance: every behaviour rule of NOTES.md, checked against a model of
+the given customers by a Hypothesis state machine (`qflow_contracts.suite.stateful`).
+
+The `target`, `client` and `originals` fixtures come from the suite's pytest plugin. Against a
+server the suite did not start, the machine PATCHes only the given customers and only in ways
+PATCH can undo; a read-only target gets GETs only (NOTES rules 11 and 13).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qflow_client import Client
+
+from qflow_contracts.suite.stateful import DEFAULT_STEPS, run_machine
+from qflow_contracts.suite.target import Target
+
+
+def test_customers_behave_as_the_model_predicts(
+    target: Target, client: Client, originals: dict[int, Any]
+) -> None:
+    """GET in three lookup modes, PATCH in three targeting modes, partial updates, merges, exact
+    round-trips, refusals that change nothing: a failure names the NOTES rule it breaks."""
+    run_machine(
+        target, client, originals, max_examples=target.max_examples, stateful_step_count=DEFAULT_STEPS
+    )
