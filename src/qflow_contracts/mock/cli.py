@@ -60,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
         sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
+        sock.listen(2048)  # connections queue from now on, so the printed URL is usable at once
     except OSError as error:
         print(
             f"qflow-mock: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
