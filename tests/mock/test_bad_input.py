@@ -154,6 +154,12 @@ def test_oversized_body_is_413(guarded: TestClient) -> None:
     refused(guarded.patch("/Customers", content=chunks(), headers=JSON), 413)
 
 
+def test_declared_length_over_the_limit_is_413_unread(guarded: TestClient) -> None:
+    for declared in (str(MAX_BODY + 1), "9" * 5000):
+        headers = {**JSON, "Content-Length": declared}
+        refused(guarded.patch("/Customers", content=b'{"CustomerId": 101}', headers=headers), 413)
+
+
 def test_body_just_under_the_limit_is_read(client: TestClient) -> None:
     head = b'{"CustomerId": 101, "Notes": "yes", "Unknown": "'
     raw = head + b"x" * (MAX_BODY - len(head) - 2) + b'"}'

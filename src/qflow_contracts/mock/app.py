@@ -183,7 +183,8 @@ class CustomersApi:
                 415, f"The request entity's media type '{media}' is not supported for this resource."
             )
         length = request.headers.get("content-length")
-        if length is not None and length.strip().isdecimal() and int(length) > MAX_BODY:
+        declared = (length or "").strip()
+        if declared.isascii() and declared.isdigit() and (len(declared) > 12 or int(declared) > MAX_BODY):
             raise Problem(413, f"The request body is larger than {MAX_BODY} bytes.")
         raw = bytearray()
         async for chunk in request.stream():
