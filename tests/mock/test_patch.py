@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -229,3 +230,28 @@ def test_unknown_properties_are_ignored(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json()["Notes"] == "kept" and "Nickname" not in response.json()
     assert list(response.json()) == list(client.get("/Customers/107").json())
+
+
+def test_generated_client_partial_update_identity_and_dob(client: TestClient) -> None:
+    """Rules 1, 5, 6 and 7 through the generated client: None keeps, False/0/"" replace."""
+    api = Client(base_url=BASE).set_httpx_client(client)
+    before = client.get("/Customers/105").json()
+    born = datetime.datetime(1990, 1, 1, 20, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-6)))
+    update = CustomerUpdate(
+        customer_id=105,
+        personal_id="NEW-ID",
+        first_name=None,
+        last_name="",
+        sex=0,
+        is_active=False,
+        dob=born,
+        notes="🐉 dragon",
+    )
+    answer = patch_customer.sync(client=api, body=update)
+    assert isinstance(answer, Customer)
+    assert answer.first_name == before["FirstName"]  # None keeps
+    assert (answer.last_name, answer.sex, answer.is_active) == ("", 0, False)  # falsy values replace
+    assert answer.personal_id == "S-0042"  # identity is never changed
+    assert answer.dob == "1990-01-01T20:00:00-06:00"  # the calendar date that was sent
+    assert answer.notes == "🐉 dragon"
+    assert answer.to_dict() == client.get("/Customers/105").json()
