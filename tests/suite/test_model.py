@@ -266,10 +266,12 @@ def test_form_safe_keys_have_no_brackets(key: str) -> None:
     assert key.strip() == key
 
 
-@pytest.mark.parametrize("name", [*model.STRING_LIMITS, "Sex", "NotificationConsent", "IsActive", "DOB"])
-def test_invalid_values_are_invalid(name: str) -> None:
+@pytest.mark.parametrize(
+    ("flavour", "name"), [(flavour, name) for flavour, names in vs.INVALID_FLAVOURS.items() for name in names]
+)
+def test_invalid_values_are_invalid(flavour: str, name: str) -> None:
     @settings(max_examples=30, database=None)
-    @given(vs.invalid_value_for(name))
+    @given(vs.invalid_value_for(name, flavour))
     def check(value: Any) -> None:
         if name in model.STRING_LIMITS:
             assert not isinstance(value, str) or len(value) > model.STRING_LIMITS[name]
@@ -278,6 +280,8 @@ def test_invalid_values_are_invalid(name: str) -> None:
         elif name == "DOB":
             with pytest.raises((ValueError, TypeError)):
                 datetime.fromisoformat(value)
+        elif name == "CustomProperties":
+            assert not isinstance(value, dict)
         else:
             assert not isinstance(value, bool)
 

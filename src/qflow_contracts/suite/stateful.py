@@ -913,9 +913,16 @@ class CustomersMachine(RuleBasedStateMachine):
         content_type = "application/json"
         statuses: tuple[int, ...] = (400,)
         if kind == "property":
-            names = [n for n in MUTABLE if n == "CustomProperties" or self.ctx.may_set(cid, n)]
+            flavour = data.draw(
+                st.sampled_from(["too-long", "out-of-range", "wrong-type"]), label="invalid as"
+            )
+            names = [
+                n for n in vs.INVALID_FLAVOURS[flavour] if n == "CustomProperties" or self.ctx.may_set(cid, n)
+            ]
+            if not names:
+                flavour, names = "wrong-type", ["CustomProperties"]
             name = data.draw(st.sampled_from(names), label="invalid property")
-            body[name] = data.draw(vs.invalid_value_for(name), label=f"invalid {name}")
+            body[name] = data.draw(vs.invalid_value_for(name, flavour), label=f"invalid {name}")
             content = json.dumps(body).encode("utf-8")
         elif kind == "not-object":
             shape = data.draw(st.sampled_from(["array", "string", "number"]), label="shape")
