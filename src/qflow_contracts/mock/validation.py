@@ -117,8 +117,12 @@ class Validators:
         resource = Resource.from_contents(document, default_specification=DRAFT4)
         registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
 
+        resolver = registry.resolver()
+
         def compile_ref(pointer: str) -> Any:
-            schema = {"$ref": f"{SPEC_URI}#{pointer}"}
+            # the reference is resolved once here, not on every request; `$ref`s inside the schema
+            # still resolve against the whole document through the registry
+            schema = resolver.lookup(f"{SPEC_URI}#{pointer}").contents
             return OAS30Validator(schema, registry=registry, format_checker=oas30_format_checker)
 
         self._update = compile_ref("/components/schemas/CustomerUpdate")
