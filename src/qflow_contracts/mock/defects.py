@@ -4,6 +4,9 @@ Each defect is a named set of hooks applied at fixed points of the correct imple
 `app.py` (the spec the validators are compiled from, a body before validation, a stored string,
 an answer's body, its media type, an error body) or a named flag the handlers test at one place.
 The correct server uses `CORRECT`, whose hooks do nothing. `qflow-mock defects` lists them.
+
+Two defects (`invalid-json-500`, `non-object-500`) raise inside the handler, so a real server
+answers 500; in process, use `TestClient(app, raise_server_exceptions=False)` to see that answer.
 """
 
 from __future__ import annotations
