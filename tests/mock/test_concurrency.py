@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.mock.conftest import running
 
@@ -23,8 +25,10 @@ def _body(owner: str, i: int) -> dict[str, Any]:
     return {"CustomerId": 104, owner: value}
 
 
-def test_no_lost_update() -> None:
-    with running() as server:
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_no_lost_update(store: str, tmp_path: Path) -> None:
+    args = ("--db", str(tmp_path / "data.sqlite")) if store == "sqlite" else ()
+    with running(*args) as server:
         errors: list[str] = []
         deadline = time.monotonic() + 60
 

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.mock.conftest import REPO, running
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
@@ -52,8 +54,10 @@ def schemathesis_run(tmp_path: Path, *serve_args: str) -> subprocess.CompletedPr
         )
 
 
-def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
-    result = schemathesis_run(tmp_path)
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_schemathesis_finds_no_failure(tmp_path: Path, store: str) -> None:
+    args = ("--db", str(tmp_path / "data.sqlite")) if store == "sqlite" else ()
+    result = schemathesis_run(tmp_path, *args)
     report = result.stdout + result.stderr
     assert result.returncode == 0, report[-6000:]
     assert "No issues found" in report, report[-3000:]
