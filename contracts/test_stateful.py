@@ -12,7 +12,7 @@ from typing import Any
 
 from qflow_client import Client
 
-from qflow_contracts.suite.stateful import DEFAULT_STEPS, run_machine
+from qflow_contracts.suite.stateful import DEFAULT_STEPS, default_examples, run_machine
 from qflow_contracts.suite.target import Target
 
 
@@ -22,5 +22,5 @@ def test_customers_behave_as_the_model_predicts(
     """GET in three lookup modes, PATCH in three targeting modes, partial updates, merges, exact
     round-trips, refusals that change nothing: a failure names the NOTES rule it breaks."""
     run_machine(
-        target, client, originals, max_examples=target.max_examples, stateful_step_count=DEFAULT_STEPS
+        target, client, originals, max_examples=default_examples(target), stateful_step_count=DEFAULT_STEPS
     )
