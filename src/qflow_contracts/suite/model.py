@@ -299,7 +299,7 @@ def differences(
         elif value is None:
             why = "sent as null" if name in sent else "not sent"
             found.append(Difference("rule-5", name, want, got, f"{why}, so it must be left as it was"))
-        elif _is_falsy_value(value) and got == before.get(name):
+        elif _is_falsy_value(value) and (got == before.get(name) or got is None):
             found.append(
                 Difference("rule-5", name, want, got, "a falsy value replaces the stored one (NOTES rule 5)")
             )

@@ -51,6 +51,9 @@ from qflow_contracts.suite.model import IDENTITY, MUTABLE, STRING_LIMITS, Record
 from qflow_contracts.suite.rules import ContractViolation
 from qflow_contracts.suite.target import Target
 
+UNKNOWN_EXT_REF = "qflow-contracts-no-such-type"
+"""An external reference no customer-id type has (checked against the given customers')."""
+
 UNKNOWN_PROPERTY = "QflowContractsUnknownProperty"
 """A property no Customer has: a server ignores it (NOTES rule 9)."""
 
@@ -310,6 +313,8 @@ class CustomersMachine(RuleBasedStateMachine):
     def _record(self, exchange: Exchange, status_rule: str, what: str) -> Record:
         """The 200 answer's record, whole (rule 2) and with a spec-shaped DOB (rule 1)."""
         self._no_5xx(exchange, what)
+        if 200 < exchange.status < 300:
+            self._fail("rule-6", f"{what}: expected 200 with the whole record", exchange)
         if exchange.status != 200:
             self._fail(status_rule, f"{what}: expected 200", exchange)
         problems = model.shape_problems(exchange.body)
@@ -753,18 +758,34 @@ class CustomersMachine(RuleBasedStateMachine):
         decoys += sorted(types)
         self._lookup_by_extref(cid, data.draw(st.sampled_from(decoys), label="idType"))
 
+    @precondition(lambda self: any(_path_safe(self.ctx.originals[c]["PersonalId"]) for c in self.ctx.by_type))
+    @rule(data=st.data())
+    def get_with_unknown_ext_ref(self, data: st.DataObject) -> None:
+        """A non-empty idTypeExtRef no type has wins over a valid idType: 404, no fallback (rule 3)."""
+        cids = [c for c in self.ctx.by_type if _path_safe(self.ctx.originals[c]["PersonalId"])]
+        cid = data.draw(st.sampled_from(cids), label="customer")
+        original = self.ctx.originals[cid]
+        known = {str(self.ctx.originals[c].get("PersonalIdTypeExtRef")) for c in self.ctx.given}
+        ext = next(e for e in (UNKNOWN_EXT_REF, UNKNOWN_EXT_REF + "-2") if e not in known)
+        pid, type_id = original["PersonalId"], original["PersonalIdTypeId"]
+        exchange = self.server.get(pid, id_type=type_id, ext_ref=ext)
+        what = f"GET Customers/{pid!r}?idType={type_id}&idTypeExtRef={ext}: no type has this ext ref"
+        self._error(exchange, (404,), "rule-3", what)
+
     @rule(data=st.data())
     def get_with_malformed_id_type(self, data: st.DataObject) -> None:
         """`idType=abc`, `idType=` empty or outside 32 bits: 400 with an error body (rules 3, 8)."""
         cid = data.draw(st.sampled_from(self.ctx.given), label="customer")
-        query = data.draw(st.sampled_from(["idType=abc", "idType=", "idType=2147483648", "idType=1.5"]))
+        query = data.draw(
+            st.sampled_from(["idType=abc", "idType=", "idType=2147483648", "idType=-2147483649"])
+        )
         exchange = self.server.get_raw_query(str(cid), query)
         self._error(exchange, (400,), "rule-3", f"GET Customers/{cid}?{query}: a malformed idType gets 400")
 
     @rule(data=st.data())
     def get_by_customer_id_that_is_not_a_number(self, data: st.DataObject) -> None:
         """In CustomerId mode an `id` that is no number names no customer: 404 (rule 3)."""
-        text = data.draw(st.sampled_from(["abc", "no-such-customer", "1x", "x1"]), label="id")
+        text = data.draw(st.sampled_from(["abc", "no-such-customer", "x1"]), label="id")
         choices: list[int | Unset] = [UNSET, 0]
         exchange = self.server.get(text, id_type=data.draw(st.sampled_from(choices), label="idType"))
         self._error(exchange, (404,), "rule-3", f"GET Customers/{text}: not a CustomerId, so 404")
@@ -969,20 +990,44 @@ class CustomersMachine(RuleBasedStateMachine):
     @precondition(lambda self: not self.ctx.target.read_only and self.ctx.owned)
     @rule(data=st.data())
     def patch_unknown_customer(self, data: st.DataObject) -> None:
-        """A PATCH of a CustomerId that GET does not find: 404 and nothing changed (rule 4; owned only)."""
-        cid = max(self.ctx.given) + data.draw(st.integers(1000, 10**6), label="offset")
-        if cid > model.INT32_MAX:
-            cid = data.draw(st.integers(900_000_000, 1_000_000_000), label="unknown id")
-        probe = self.server.get(str(cid))
-        self._no_5xx(probe, f"GET Customers/{cid}")
-        if probe.status != 404:
-            return
-        body: dict[str, Any] = {"CustomerId": cid}
-        body.update({k: v for k, v in self._draw_changes(data, self.ctx.given[0]).items() if v is not None})
+        """A PATCH whose identifier names no record: 404 and nothing changed (rule 4; owned only).
+
+        By a CustomerId GET does not find, by a PersonalId GET does not find in its type, or by
+        a PersonalId within an ext ref no type has (which must not fall back to another type).
+        """
+        kinds = ["customer"] + (["personal-id"] if self.ctx.by_type else []) + ["ext-ref"]
+        kind = data.draw(st.sampled_from(kinds), label="unknown by")
+        changes = {k: v for k, v in self._draw_changes(data, self.ctx.given[0]).items() if v is not None}
+        probe: Exchange | None = None
+        if kind == "customer":
+            cid = max(self.ctx.given) + data.draw(st.integers(1000, 10**6), label="offset")
+            if cid > model.INT32_MAX:
+                cid = data.draw(st.integers(900_000_000, 1_000_000_000), label="unknown id")
+            body: dict[str, Any] = {"CustomerId": cid}
+            probe = self.server.get(str(cid))
+        elif kind == "personal-id":
+            type_id = self.ctx.originals[data.draw(st.sampled_from(self.ctx.by_type), label="type of")][
+                "PersonalIdTypeId"
+            ]
+            pid = "qflow-no-such-id-" + data.draw(st.text("0123456789abcdef", min_size=4, max_size=8))
+            body = {"PersonalId": pid, "PersonalIdTypeId": type_id}
+            probe = self.server.get(pid, id_type=type_id)
+        else:
+            holders = [c for c in self.ctx.given if self.ctx.originals[c].get("PersonalId")]
+            if not holders:
+                return
+            pid = self.ctx.originals[data.draw(st.sampled_from(holders), label="PersonalId of")]["PersonalId"]
+            known = {str(self.ctx.originals[c].get("PersonalIdTypeExtRef")) for c in self.ctx.given}
+            ext = next(e for e in (UNKNOWN_EXT_REF, UNKNOWN_EXT_REF + "-2") if e not in known)
+            body = {"PersonalId": pid, "PersonalIdTypeExtRef": ext}
+        if probe is not None:
+            self._no_5xx(probe, "GET probe of an unknown identifier")
+            if probe.status != 404:
+                return
+        body.update(changes)
         exchange = self.server.patch_raw(json.dumps(body).encode("utf-8"), "application/json")
-        self._refused_patch(
-            None, exchange, (404,), "rule-4", f"PATCH of unknown CustomerId {cid} (GET says 404)"
-        )
+        what = f"PATCH by an identifier that names no record ({kind}): {_short_json(body, 200)}"
+        self._refused_patch(None, exchange, (404,), "rule-4", what)
 
     # ---- what must always hold ------------------------------------------------------------------
 
