@@ -324,3 +324,24 @@ def test_form_pairs_write_one_field_per_property() -> None:
         ("Sex", "0"),
         ("CustomProperties[Locker]", "1"),
     ]
+
+
+def test_the_same_seed_sends_the_same_requests_to_the_same_starting_state() -> None:
+    sent: list[list[tuple[str, str, bytes]]] = []
+    for _ in range(2):
+        recorder = Recorder()
+        with mock_server() as url:
+            client = connect(url)
+            client.set_httpx_client(httpx.Client(base_url=url, transport=recorder, timeout=10.0))
+            originals = read_originals(client, CUSTOMER_IDS)
+            target = Target(base_url=url, customer_ids=CUSTOMER_IDS, owned=True, seed=5, max_examples=3)
+            run_machine(target, client, originals)
+        sent.append([(r.method, r.url.raw_path.decode(), r.content) for r in recorder.requests])
+    assert len(sent[0]) > 50
+    assert sent[0] == sent[1]
+
+
+def test_a_failure_names_the_seed_that_repeats_it() -> None:
+    with mock_server("trim-whitespace") as url, pytest.raises(ContractViolation) as caught:
+        run(url, seed=None)
+    assert re.search(r"Hypothesis seed \d+", str(caught.value))

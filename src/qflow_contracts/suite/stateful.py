@@ -19,6 +19,7 @@ probes unknown ids. A `read_only` target gets GETs only.
 from __future__ import annotations
 
 import json
+import random
 import shlex
 import urllib.parse
 from collections.abc import Mapping
@@ -1133,8 +1134,8 @@ def run_machine(
     is raised instead, its message listing the requests of the example that led to it.
     """
     machine = build_machine(target, client, originals)
-    if target.seed is not None:
-        machine = seed(target.seed)(machine)
+    run_seed = target.seed if target.seed is not None else random.SystemRandom().randrange(2**32)
+    machine = seed(run_seed)(machine)
     try:
         run_state_machine_as_test(
             machine,
@@ -1142,8 +1143,12 @@ def run_machine(
                 target, max_examples=max_examples, stateful_step_count=stateful_step_count
             ),
         )
-    except BaseException as error:
+    except Exception:
         violation = machine.context.violation
-        if violation is None or error is violation:
+        if violation is None:
             raise
-        raise violation.with_traceback(None) from None
+        detail = (
+            f"{violation.detail}\nHypothesis seed {run_seed}: the same seed against a server in the same "
+            "starting state sends the same requests."
+        )
+        raise ContractViolation(violation.rule.id, detail, violation.reproduction) from None
