@@ -295,3 +295,15 @@ def test_schema_problems_name_wrong_types_and_sex_out_of_range() -> None:
     found = model.schema_problems(bad)
     assert [p.split(" ")[0] for p in found] == ["FirstName", "Sex", "IsActive", "CustomProperties"]
     assert model.schema_problems({**STORED, "PersonalIdTypeId": 2**31}) != []
+
+
+@given(vs.custom_properties(form_safe=True))
+def test_custom_properties_for_a_form_have_safe_keys_and_non_empty_values(props: dict[str, str]) -> None:
+    assert len(props) <= 4
+    assert all(key and "[" not in key and "]" not in key for key in props)
+    assert all(props.values())
+
+
+@given(vs.custom_properties())
+def test_custom_properties_are_string_to_string(props: dict[str, str]) -> None:
+    assert all(isinstance(key, str) and key and isinstance(value, str) for key, value in props.items())

@@ -477,14 +477,15 @@ class CustomersMachine(RuleBasedStateMachine):
         if keys:
             size = data.draw(st.integers(0, max(0, len(keys) - 1) if len(keys) > 1 else 1), label="keys sent")
             chosen = data.draw(st.permutations(keys), label="key order")[:size]
-        if self.ctx.owned and data.draw(st.booleans(), label="new key"):
-            chosen.append(data.draw(vs.custom_property_keys(form_safe=form), label="new key name"))
-        if not chosen:
-            return None
+        added: dict[str, str] = {}
+        if self.ctx.owned:
+            added = data.draw(vs.custom_properties(form_safe=form, max_size=2), label="new keys")
         values = vs.custom_property_values()
         if form:
             values = values.filter(bool)
-        return {key: data.draw(values, label=f"CustomProperties[{key!r}]") for key in chosen}
+        sent = {key: data.draw(values, label=f"CustomProperties[{key!r}]") for key in chosen}
+        sent.update({key: value for key, value in added.items() if key not in sent})
+        return sent or None
 
     def _draw_identity(
         self, data: st.DataObject, cid: int, mode: str | None = None, decoy: bool | None = None

@@ -122,6 +122,12 @@ def custom_property_values() -> st.SearchStrategy[str]:
     return st.one_of(st.just(""), text_values(60))
 
 
+def custom_properties(*, form_safe: bool = False, max_size: int = 4) -> st.SearchStrategy[dict[str, str]]:
+    """A CustomProperties dictionary to send: new keys, any string values (non-empty in a form)."""
+    values = custom_property_values().filter(bool) if form_safe else custom_property_values()
+    return st.dictionaries(custom_property_keys(form_safe=form_safe), values, max_size=max_size)
+
+
 def value_for(name: str) -> st.SearchStrategy[Any]:
     """Valid values of the mutable property `name`."""
     if name in STRING_LIMITS:
