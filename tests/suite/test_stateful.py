@@ -70,9 +70,10 @@ def run(
     owned: bool = True,
     read_only: bool = False,
     seed: int | None = 1,
-    max_examples: int = 6,
+    max_examples: int = 4,
     ids: tuple[int, ...] = CUSTOMER_IDS,
     headers: dict[str, str] | None = None,
+    steps: int = 10,
 ) -> dict[int, dict[str, Any]]:
     """Run the machine against `base_url`; the originals it was given."""
     target = Target(
@@ -86,7 +87,7 @@ def run(
     )
     client = connect(base_url, headers)
     originals = read_originals(client, ids)
-    run_machine(target, client, originals)
+    run_machine(target, client, originals, stateful_step_count=steps)
     return originals
 
 
@@ -221,7 +222,7 @@ def recorded_run(url: str, ids: tuple[int, ...], *, read_only: bool = False) -> 
     client = connect(url)
     client.set_httpx_client(httpx.Client(base_url=url, transport=recorder, timeout=10.0))
     originals = read_originals(client, ids)
-    target = Target(base_url=url, customer_ids=ids, owned=False, read_only=read_only, max_examples=15)
+    target = Target(base_url=url, customer_ids=ids, owned=False, read_only=read_only, max_examples=6)
     run_machine(target, client, originals)
     return recorder, client
 

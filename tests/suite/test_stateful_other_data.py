@@ -123,14 +123,14 @@ def served(fixtures: Path, defect: str | None = None) -> Iterator[str]:
 
 
 def run(
-    url: str, *, owned: bool, seed: int | None, ids: tuple[int, ...] = IDS, max_examples: int = 8
+    url: str, *, owned: bool, seed: int | None, ids: tuple[int, ...] = IDS, max_examples: int = 4
 ) -> None:
     """Run the machine against `url` with these customers given."""
     client = Client(base_url=url, timeout=httpx.Timeout(10.0))
     http = client.get_httpx_client()
     originals = {cid: http.get(f"Customers/{cid}").json() for cid in ids}
     target = Target(base_url=url, customer_ids=ids, owned=owned, seed=seed, max_examples=max_examples)
-    run_machine(target, client, originals)
+    run_machine(target, client, originals, stateful_step_count=10)
 
 
 @pytest.mark.parametrize(("owned", "seed"), [(True, 11), (True, 12), (False, 13), (False, 14)])
@@ -163,8 +163,8 @@ def test_the_correct_mock_passes_when_only_the_empty_customer_is_given(fixture_f
         ("form-unsupported", "rule-10"),
     ],
 )
-@pytest.mark.parametrize("owned", [True, False])
-def test_a_broken_mock_fails_on_other_data(fixture_file: Path, defect: str, rule: str, owned: bool) -> None:
+def test_a_broken_mock_fails_on_other_data(fixture_file: Path, defect: str, rule: str) -> None:
+    """As against a vendor deployment: only undoable changes to the given customers."""
     with served(fixture_file, defect) as url, pytest.raises(ContractViolation) as caught:
-        run(url, owned=owned, seed=None, max_examples=25)
+        run(url, owned=False, seed=None, max_examples=25)
     assert caught.value.rule.id == rule, str(caught.value)
