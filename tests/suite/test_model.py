@@ -307,3 +307,16 @@ def test_custom_properties_for_a_form_have_safe_keys_and_non_empty_values(props:
 @given(vs.custom_properties())
 def test_custom_properties_are_string_to_string(props: dict[str, str]) -> None:
     assert all(isinstance(key, str) and key and isinstance(value, str) for key, value in props.items())
+
+
+@settings(max_examples=300)
+@given(vs.dob_values(shifted=True))
+def test_shifted_dob_values_always_fall_on_another_day_in_utc(value: str) -> None:
+    moment = datetime.fromisoformat(value)
+    assert moment.astimezone(UTC).date() != moment.date()
+
+
+@given(vs.string_values("TelNumber1", falsy=False), vs.custom_property_values(empty=False))
+def test_non_empty_values_are_never_empty(text: str, value: str) -> None:
+    assert text and len(text) <= 25
+    assert value
