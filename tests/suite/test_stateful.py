@@ -160,7 +160,16 @@ DEFECTS = {
     "idtype-malformed-404": "rule-3",
     "non-object-500": "rule-8",
     "truncate-long-strings": "rule-8",
+    "wrong-content-type": "spec-content-type",
+    "camelcase-keys": "rule-2",
+    "custom-properties-as-list": "spec-schema",
 }
+
+
+def test_integers_outside_32_bits_that_are_not_refused_fail_rule_3_or_8() -> None:
+    with mock_server("int32-overflow-404") as url, pytest.raises(ContractViolation) as caught:
+        run(url, seed=None, max_examples=25)
+    assert caught.value.rule.id in ("rule-3", "rule-8"), str(caught.value)
 
 
 @pytest.mark.parametrize(("defect", "rule"), sorted(DEFECTS.items()))

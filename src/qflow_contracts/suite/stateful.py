@@ -68,6 +68,12 @@ EXAMPLES_PER_BUDGET_UNIT = 2
 REFUSALS = ("too-long", "out-of-range", "wrong-type", "not-object", "not-json", "overflow", "media-type")
 """The ways a PATCH body is invalid (NOTES rule 8): a bad property, then the whole body."""
 
+MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-2147483649")
+"""Queries whose idType is not a 32-bit integer: 400 (NOTES rule 3)."""
+
+NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
+"""`id` values that name no customer in CustomerId mode: 404 (NOTES rule 3)."""
+
 HISTORY = 12
 """How many of an example's last requests a failure message lists."""
 
@@ -87,6 +93,7 @@ class Exchange:
     body: Any
     text: str
     curl: str
+    content_type: str = ""
 
     def brief(self) -> str:
         """The answer, shortened for a failure message."""
@@ -125,7 +132,8 @@ class Server:
         content = request.content.decode("utf-8", "backslashreplace")
         shown = content if len(content) <= 160 else content[:160] + "..."
         self.log.append(f"{request.method} {request.url} {shown} -> {response.status_code}")
-        return Exchange(response.status_code, body, response.text, curl_line(request))
+        content_type = response.headers.get("content-type", "")
+        return Exchange(response.status_code, body, response.text, curl_line(request), content_type)
 
     def get(self, id_value: str, id_type: int | Unset = UNSET, ext_ref: str | Unset = UNSET) -> Exchange:
         """`GET Customers/{id}` with the optional query parameters (absent when UNSET)."""
@@ -320,6 +328,7 @@ class CustomersMachine(RuleBasedStateMachine):
             self._fail("rule-6", f"{what}: expected 200 with the whole record", exchange)
         if exchange.status != 200:
             self._fail(status_rule, f"{what}: expected 200", exchange)
+        self._media_type(exchange, what)
         problems = model.shape_problems(exchange.body)
         if problems:
             self._fail(
@@ -340,6 +349,7 @@ class CustomersMachine(RuleBasedStateMachine):
         if exchange.status not in statuses:
             self._fail(status_rule, f"{what}: expected {' or '.join(map(str, statuses))}", exchange)
         if exchange.status in (400, 404):
+            self._media_type(exchange, what)
             body = exchange.body
             if not isinstance(body, dict) or not isinstance(body.get("Message"), str):
                 self._fail("rule-8", f"{what}: an error body carries {{'Message': '...'}}", exchange)
@@ -349,6 +359,16 @@ class CustomersMachine(RuleBasedStateMachine):
                 and all(isinstance(v, list) and all(isinstance(m, str) for m in v) for v in state.values())
             ):
                 self._fail("rule-8", f"{what}: ModelState maps each property to a list of messages", exchange)
+
+    def _media_type(self, exchange: Exchange, what: str) -> None:
+        """A body in a documented response format: application/json or text/json (the vendor pages)."""
+        media = exchange.content_type.split(";", 1)[0].strip().lower()
+        if media not in ("application/json", "text/json"):
+            self._fail(
+                "spec-content-type",
+                f"{what}: answered as {exchange.content_type!r}, not application/json or text/json",
+                exchange,
+            )
 
     def _check_identity(self, cid: int, record: Mapping[str, Any], exchange: Exchange) -> None:
         original = self.ctx.originals[cid]
@@ -594,6 +614,9 @@ class CustomersMachine(RuleBasedStateMachine):
             chosen = [
                 self.ctx.given[(start + k) % len(self.ctx.given)] for k in range(min(2, len(self.ctx.given)))
             ]
+        turn = self.ctx.examples
+        self._malformed_id_type(chosen[0], MALFORMED_ID_TYPES[turn % len(MALFORMED_ID_TYPES)])
+        self._not_a_number(NOT_CUSTOMER_IDS[turn % len(NOT_CUSTOMER_IDS)], UNSET)
         for cid in chosen:
             self._lookup_by_customer_id(cid, UNSET)
             if cid in self.ctx.by_type and _path_safe(self.ctx.originals[cid]["PersonalId"]):
@@ -796,18 +819,21 @@ class CustomersMachine(RuleBasedStateMachine):
     def get_with_malformed_id_type(self, data: st.DataObject) -> None:
         """`idType=abc`, `idType=` empty or outside 32 bits: 400 with an error body (rules 3, 8)."""
         cid = data.draw(st.sampled_from(self.ctx.given), label="customer")
-        query = data.draw(
-            st.sampled_from(["idType=abc", "idType=", "idType=2147483648", "idType=-2147483649"])
-        )
+        self._malformed_id_type(cid, data.draw(st.sampled_from(MALFORMED_ID_TYPES), label="query"))
+
+    def _malformed_id_type(self, cid: int, query: str) -> None:
         exchange = self.server.get_raw_query(str(cid), query)
         self._error(exchange, (400,), "rule-3", f"GET Customers/{cid}?{query}: a malformed idType gets 400")
 
     @rule(data=st.data())
     def get_by_customer_id_that_is_not_a_number(self, data: st.DataObject) -> None:
         """In CustomerId mode an `id` that is no number names no customer: 404 (rule 3)."""
-        text = data.draw(st.sampled_from(["abc", "no-such-customer", "x1"]), label="id")
+        text = data.draw(st.sampled_from(NOT_CUSTOMER_IDS), label="id")
         choices: list[int | Unset] = [UNSET, 0]
-        exchange = self.server.get(text, id_type=data.draw(st.sampled_from(choices), label="idType"))
+        self._not_a_number(text, data.draw(st.sampled_from(choices), label="idType"))
+
+    def _not_a_number(self, text: str, id_type: int | Unset) -> None:
+        exchange = self.server.get(text, id_type=id_type)
         self._error(exchange, (404,), "rule-3", f"GET Customers/{text}: not a CustomerId, so 404")
 
     # ---- PATCH rules ----------------------------------------------------------------------------
