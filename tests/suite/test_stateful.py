@@ -201,6 +201,7 @@ def test_a_failure_masks_header_values_and_lists_the_requests_before_it() -> Non
     with mock_server("null-clears", api_key=secret) as url, pytest.raises(ContractViolation) as caught:
         run(url, headers={"X-Api-Key": secret}, seed=None)
     text = str(caught.value)
+    assert caught.value.rule.id == "rule-5", text
     assert secret not in text
     assert caught.value.reproduction is not None
     assert secret not in caught.value.reproduction
