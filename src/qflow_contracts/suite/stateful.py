@@ -13,7 +13,15 @@ Safety (NOTES rules 11 and 13): only `GET Customers/{id}` and `PATCH Customers` 
 PATCH names one of the given customers (or no customer at all, and then changes nothing); on a
 server the suite did not start (`Target.owned` false) it never sets a property that was null in
 `originals`, never adds a CustomProperties key, never sends another record's identity, and never
-probes unknown ids. A `read_only` target gets GETs only.
+PATCHes an unknown id; its only reads beyond the given customers use ids that name no customer
+(`abc`) or an ext ref no type has. A `read_only` target gets GETs only.
+
+Each example starts by reading the given customers (the model), runs a deterministic opening
+(`@initialize` rules: every lookup, a round trip of hard values with nulls and falsy values, every
+kind of invalid body, PATCH by PersonalId, a form body, no identifier, another identity), then
+random rules; after every rule the customers a PATCH did not target are read back. The server
+keeps its state between examples, so a failure is reported as first seen, with the requests that
+led to it and the run's seed, rather than replayed or shrunk.
 """
 
 from __future__ import annotations
