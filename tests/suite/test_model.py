@@ -320,3 +320,10 @@ def test_shifted_dob_values_always_fall_on_another_day_in_utc(value: str) -> Non
 def test_non_empty_values_are_never_empty(text: str, value: str) -> None:
     assert text and len(text) <= 25
     assert value
+
+
+def test_the_hardest_string_fits_every_limit_and_is_hard() -> None:
+    assert len(vs.HARDEST) <= min(model.STRING_LIMITS.values())
+    assert vs.HARDEST.strip() != vs.HARDEST
+    assert any(ord(ch) > 0xFFFF for ch in vs.HARDEST)
+    assert "\x00" in vs.HARDEST

@@ -670,6 +670,8 @@ class CustomersMachine(RuleBasedStateMachine):
                         st.sampled_from([text[: STRING_LIMITS[name]] for text in vs.TRICKY]),
                         label=name,
                     )
+                    if turn == 0 and name == next(n for n in to_set if n in STRING_LIMITS):
+                        body[name] = vs.HARDEST
                     if turn == 1 and current:
                         body[name] = ""
                 elif name == "DOB":

@@ -41,6 +41,10 @@ TRICKY: tuple[str, ...] = (
 )
 """Strings a server that trims, normalises, re-encodes or escapes would alter."""
 
+HARDEST = " \U0001f600 e\u0301 \U0001d11e\x00\u212b "
+"""One string (10 code points, within every limit) that a trimming, normalising or BMP-only
+server alters: padded, astral, combining, NUL, a character NFC rewrites."""
+
 
 def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
     """Valid strings of at most `max_size` code points, the hard cases drawn often."""
