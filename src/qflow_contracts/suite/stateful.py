@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shlex
 import urllib.parse
 from collections.abc import Mapping
@@ -259,8 +260,15 @@ class Context:
         return self.target.owned
 
     def may_set(self, cid: int, name: str) -> bool:
-        """Whether a value of `name` may be written to `cid`: PATCH could put the original back."""
-        return self.owned or self.originals[cid].get(name) is not None
+        """Whether a value of `name` may be written to `cid`: PATCH could put the original back.
+
+        A DOB read back without an offset (NOTES rule 1 allows it in answers) cannot be sent back
+        (requests need RFC 3339 with an offset), so it is not changed either.
+        """
+        if self.owned:
+            return True
+        value = self.originals[cid].get(name)
+        return value is not None and (name != "DOB" or sendable_dob(value))
 
     def original_keys(self, cid: int) -> list[str]:
         """The CustomProperties keys `cid` had before the run."""
@@ -277,6 +285,14 @@ def _extref_selector(record: Mapping[str, Any]) -> model.Selector:
 
 # --------------------------------------------------------------------------------------------
 # The machine
+
+
+def sendable_dob(value: object) -> bool:
+    """Whether a DOB as read back is also a valid request DOB (an RFC 3339 date-time with offset)."""
+    return isinstance(value, str) and bool(OFFSET.search(value))
+
+
+OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 
 
 class CustomersMachine(RuleBasedStateMachine):

@@ -1,0 +1,43 @@
+"""The embedded mock server: a `qflow-mock serve` subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from qflow_contracts.mock.fixtures import load_fixtures
+
+READY = "qflow-mock: serving on "
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A running embedded mock: its base URL and the customers of its fixtures."""
+
+    base_url: str
+    customer_ids: tuple[int, ...]
+
+
+@contextmanager
+def serve_embedded(prefix: str = "/API", timeout: float = 30.0) -> Iterator[Embedded]:
+    """Start the mock with its default fixtures, yield where it serves, stop it afterwards."""
+    command = [sys.executable, "-m", "qflow_contracts.mock", "serve", "--port", "0", "--prefix", prefix]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith(READY):
+            error = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"the embedded mock did not start: {line.strip() or error.strip()}")
+        ids = tuple(int(record["CustomerId"]) for record in load_fixtures().customers)
+        yield Embedded(base_url=line[len(READY) :].strip(), customer_ids=ids)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,87 @@
+"""Reading the given customers first and putting every one back at the end (NOTES rule 13)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from qflow_client import Client
+from qflow_client.api.customers import get_customer, patch_customer
+from qflow_client.models import CustomerUpdate
+
+from qflow_contracts.suite.stateful import sendable_dob
+
+IDENTITY = ("CustomerId", "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
+
+
+class UnreadableCustomer(Exception):
+    """A given customer could not be read before the run."""
+
+
+def read_customer(client: Client, customer_id: int) -> dict[str, Any]:
+    """GET one customer by CustomerId, as a plain dict."""
+    response = get_customer.sync_detailed(str(customer_id), client=client)
+    if response.status_code != 200:
+        raise UnreadableCustomer(f"GET Customers/{customer_id} answered {int(response.status_code)}")
+    record: dict[str, Any] = json.loads(response.content)
+    return record
+
+
+def restore_body(original: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH that puts back every value PATCH can put back: all non-null properties."""
+    body = {key: value for key, value in original.items() if value is not None and key not in IDENTITY[1:]}
+    body["CustomerId"] = original["CustomerId"]
+    if not sendable_dob(body.get("DOB")):
+        body.pop("DOB", None)  # answered without an offset: a request cannot carry it (NOTES rule 1)
+    return body
+
+
+def same_record(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Equal, DOB compared by calendar date (a server may rewrite its form, NOTES rule 1)."""
+    if set(before) - set(after):
+        return False
+    for key, value in before.items():
+        other = after.get(key)
+        if key == "DOB" and isinstance(value, str) and isinstance(other, str):
+            if value[:10] != other[:10]:
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+@dataclass
+class RestoreVerdict:
+    """What the restore at the end of a run found, customer by customer."""
+
+    restored: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"restore: all {len(self.restored)} customers read back as they were before the run"
+        details = "; ".join(f"{cid}: {why}" for cid, why in sorted(self.failed.items()))
+        return f"restore: FAILED for {len(self.failed)} customer(s): {details}"
+
+
+def restore_all(client: Client, originals: dict[int, dict[str, Any]]) -> RestoreVerdict:
+    """PATCH each customer back to its original values, then GET it again to prove it."""
+    verdict = RestoreVerdict()
+    for customer_id, original in originals.items():
+        try:
+            patch_customer.sync_detailed(client=client, body=CustomerUpdate.from_dict(restore_body(original)))
+            now = read_customer(client, customer_id)
+        except Exception as error:  # a network failure must not stop the other restores
+            verdict.failed[customer_id] = f"{type(error).__name__}: {error}"
+            continue
+        if same_record(original, now):
+            verdict.restored.append(customer_id)
+        else:
+            changed = sorted(k for k in original if not same_record({k: original[k]}, {k: now.get(k)}))
+            verdict.failed[customer_id] = f"differs in {', '.join(changed)}"
+    return verdict
