@@ -12,7 +12,7 @@ _DATE_TIME = re.compile(
 
 def normalize_dob(value: str) -> str:
     """An RFC 3339 date-time as .NET writes it: the same calendar date and time, uppercase `T`,
-    the fraction trimmed to seven digits, `Z` written as `+00:00`, no offset kept as none."""
+    the fraction trimmed to seven digits, `Z` kept (uppercase), no offset kept as none."""
     match = _DATE_TIME.match(value)
     if match is None:
         return value
@@ -20,6 +20,6 @@ def normalize_dob(value: str) -> str:
     text = f"{date}T{time}"
     if fraction:
         text += "." + fraction[:7]
-    if offset in ("Z", "z"):
-        offset = "+00:00"
+    if offset == "z":
+        offset = "Z"  # kept as sent, so a record PATCHed back with what was read is byte for byte the same
     return text + (offset or "")

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qflow_client import Client
-from qflow_client.api.customers import get_customer, patch_customer
-from qflow_client.models import CustomerUpdate
+from qflow_client.api.customers import get_customer
 
 from qflow_contracts.suite.stateful import sendable_dob
 
@@ -28,12 +27,19 @@ def read_customer(client: Client, customer_id: int) -> dict[str, Any]:
     return record
 
 
-def restore_body(original: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH that puts back every value PATCH can put back: all non-null properties."""
-    body = {key: value for key, value in original.items() if value is not None and key not in IDENTITY[1:]}
-    body["CustomerId"] = original["CustomerId"]
-    if not sendable_dob(body.get("DOB")):
-        body.pop("DOB", None)  # answered without an offset: a request cannot carry it (NOTES rule 1)
+def restore_body(original: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH that puts back what changed and PATCH can put back: non-null values only, and of
+    CustomProperties only the original keys whose values differ."""
+    body: dict[str, Any] = {"CustomerId": original["CustomerId"]}
+    for key, value in original.items():
+        if value is None or key in IDENTITY or current.get(key) == value:
+            continue
+        if key == "CustomProperties" and isinstance(value, dict):
+            now: dict[str, Any] = current[key] if isinstance(current.get(key), dict) else {}
+            value = {k: v for k, v in value.items() if now.get(k) != v}
+        if key == "DOB" and not sendable_dob(value):
+            continue  # answered without an offset: a request cannot carry it (NOTES rule 1)
+        body[key] = value
     return body
 
 
@@ -74,7 +80,10 @@ def restore_all(client: Client, originals: dict[int, dict[str, Any]]) -> Restore
     verdict = RestoreVerdict()
     for customer_id, original in originals.items():
         try:
-            patch_customer.sync_detailed(client=client, body=CustomerUpdate.from_dict(restore_body(original)))
+            body = restore_body(original, read_customer(client, customer_id))
+            if len(body) > 1:
+                # raw JSON: the model would re-write DOB through datetime (six digits, +00:00)
+                client.get_httpx_client().patch("/Customers", json=body)
             now = read_customer(client, customer_id)
         except Exception as error:  # a network failure must not stop the other restores
             verdict.failed[customer_id] = f"{type(error).__name__}: {error}"
