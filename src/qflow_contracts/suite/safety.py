@@ -12,6 +12,7 @@ from qflow_client.api.customers import get_customer
 from qflow_contracts.suite.stateful import sendable_dob
 
 IDENTITY = ("CustomerId", "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
+NOT_RESTORED = ("CustomerId", "PersonalIdTypeId", "PersonalIdTypeExtRef")  # they select the record
 
 
 class UnreadableCustomer(Exception):
@@ -32,7 +33,9 @@ def restore_body(original: dict[str, Any], current: dict[str, Any]) -> dict[str,
     CustomProperties only the original keys whose values differ."""
     body: dict[str, Any] = {"CustomerId": original["CustomerId"]}
     for key, value in original.items():
-        if value is None or key in IDENTITY or current.get(key) == value:
+        # PersonalId too: PATCH by CustomerId ignores it on a conformant server, and puts it back on
+        # one that changed it
+        if value is None or key in NOT_RESTORED or current.get(key) == value:
             continue
         if key == "CustomProperties" and isinstance(value, dict):
             now: dict[str, Any] = current[key] if isinstance(current.get(key), dict) else {}

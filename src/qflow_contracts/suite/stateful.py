@@ -74,7 +74,16 @@ MAX_REREAD = 12
 EXAMPLES_PER_BUDGET_UNIT = 2
 """Examples per unit of `Target.max_examples`: each example is an opening plus DEFAULT_STEPS rules."""
 
-REFUSALS = ("too-long", "out-of-range", "wrong-type", "not-object", "not-json", "overflow", "media-type")
+REFUSALS = (
+    "too-long",
+    "out-of-range",
+    "wrong-type",
+    "numeric-string",
+    "not-object",
+    "not-json",
+    "overflow",
+    "media-type",
+)
 """The ways a PATCH body is invalid (NOTES rule 8): a bad property, then the whole body."""
 
 MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-2147483649")
@@ -748,11 +757,23 @@ class CustomersMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def opening_identity_decoy(self, data: st.DataObject) -> None:
-        """PATCH by CustomerId carrying another identity: the identity is never changed (rule 5; owned)."""
-        if self.ctx.target.read_only or not self.ctx.owned:
+        """PATCH by CustomerId carrying another identity: the identity is never changed (rule 5).
+
+        On a deployment only a made-up PersonalId goes with the target's own CustomerId: a
+        conformant server ignores it, and the restore sends the original back to one that does not.
+        """
+        if self.ctx.target.read_only:
             return
-        cid = data.draw(st.sampled_from(self.ctx.given), label="customer")
-        body = self._draw_identity(data, cid, mode="customer", decoy=True)
+        if self.ctx.owned:
+            cid = data.draw(st.sampled_from(self.ctx.given), label="customer")
+            body = self._draw_identity(data, cid, mode="customer", decoy=True)
+        else:
+            safe = [c for c in self.ctx.given if self.ctx.originals[c].get("PersonalId")]
+            if not safe:
+                return
+            cid = data.draw(st.sampled_from(safe), label="customer")
+            probe = data.draw(st.integers(0, 2**32 - 1), label="made-up PersonalId")
+            body = {"CustomerId": cid, "PersonalId": f"qflow-probe-{probe:08x}"}
         body.update(self._draw_changes(data, cid))
         self._send_json(cid, body, f"opening PATCH of customer {cid} with another identity")
 
@@ -1020,6 +1041,11 @@ class CustomersMachine(RuleBasedStateMachine):
                 flavour, names = "wrong-type", ["CustomProperties"]
             name = data.draw(st.sampled_from(names), label="invalid property")
             body[name] = data.draw(vs.invalid_value_for(name, flavour), label=f"invalid {name}")
+            content = json.dumps(body).encode("utf-8")
+        elif kind == "numeric-string":
+            if not self.ctx.may_set(cid, "Sex"):
+                return  # a server that wrongly accepts it would set a value PATCH cannot undo
+            body["Sex"] = data.draw(st.sampled_from(["1", "0", "2"]), label="Sex as a string")
             content = json.dumps(body).encode("utf-8")
         elif kind == "not-object":
             shape = data.draw(st.sampled_from(["array", "string", "number"]), label="shape")

@@ -166,9 +166,9 @@ def invalid_value_for(name: str, flavour: str = "wrong-type") -> st.SearchStrate
     if name in STRING_LIMITS:
         return st.sampled_from([[name], {"value": name}])
     if name == "Sex":
-        return st.sampled_from(["two", [1], {"value": 1}])
+        return st.sampled_from(["two", "1", [1], {"value": 1}])
     if name in ("NotificationConsent", "IsActive"):
-        return st.sampled_from(["maybe", [True], {"value": True}])
+        return st.sampled_from(["maybe", "true", [True], {"value": True}])
     if name == "DOB":
         return st.sampled_from(["not a date", "2024-13-45T99:99:99+00:00", [2024, 1, 1]])
     if name == "CustomProperties":
