@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-FAIL_ROW = re.compile(r"^\| (.+?) \| FAIL \|$", re.M)
+FAIL_ROW = re.compile(r"^\| ([a-z0-9-]+) \| .+? \| FAIL \|$", re.M)
 
 
 @dataclass
@@ -71,7 +71,7 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
                 code = -1
             seconds = time.perf_counter() - started
             rules = FAIL_ROW.findall(report.read_text(encoding="utf-8")) if report.exists() else []
-        return Outcome(defect or "correct", code, seconds, [r.split(":")[0] for r in rules])
+        return Outcome(defect or "correct", code, seconds, rules)
     finally:
         server.terminate()
         server.wait(timeout=30)

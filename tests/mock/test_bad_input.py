@@ -65,7 +65,7 @@ def test_lone_surrogate_is_400(guarded: TestClient) -> None:
     refused(guarded.patch("/Customers", content=b'{"CustomerId": 101, "FirstName": "\\ud800"}', headers=JSON))
 
 
-WRONG_TYPES = {
+WRONG_TYPES: dict[str, list[Any]] = {
     "CustomerId": ["101", True, 101.5, [], {}],
     "PersonalId": [5, True, [], {}],
     "PersonalIdTypeId": ["3", False, 3.5],

@@ -282,6 +282,7 @@ def test_against_a_server_it_did_not_start_only_undoable_changes_to_given_custom
         target = model.patch_selector(body)
         if target.kind == "customer":
             customer_id = target.customer_id
+            assert customer_id is not None
             assert customer_id in ids or customer_id - 2**32 in ids, body
         elif target.kind in ("type", "extref"):
             assert model.candidates([fixtures[c] for c in ids], target), body

@@ -65,14 +65,14 @@ def render(record: RunRecord) -> str:
         "",
         "## Verdict per rule",
         "",
-        "| rule | verdict |",
-        "| --- | --- |",
+        "| rule | clause | verdict |",
+        "| --- | --- | --- |",
     ]
     failed = record.failed_rules()
     for rule in RULES.values():
-        lines.append(f"| {rule.title} | {'FAIL' if rule.id in failed else 'pass'} |")
+        lines.append(f"| {rule.id} | {rule.title} | {'FAIL' if rule.id in failed else 'pass'} |")
     if "unclassified" in failed:
-        lines.append("| Unclassified failure | FAIL |")
+        lines.append("| unclassified | a failure that names no rule | FAIL |")
     lines += ["", "## Failures", ""]
     if not record.failures:
         lines.append("None.")

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qflow_client import Client
-from qflow_client.api.customers import get_customer
 
+from qflow_contracts.suite.rules import ContractViolation
 from qflow_contracts.suite.stateful import sendable_dob
 
 IDENTITY = ("CustomerId", "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
@@ -20,11 +20,20 @@ class UnreadableCustomer(Exception):
 
 
 def read_customer(client: Client, customer_id: int) -> dict[str, Any]:
-    """GET one customer by CustomerId, as a plain dict."""
-    response = get_customer.sync_detailed(str(customer_id), client=client)
+    """GET one customer by CustomerId, as the plain JSON the server sent."""
+    response = client.get_httpx_client().get(f"/Customers/{customer_id}")
     if response.status_code != 200:
-        raise UnreadableCustomer(f"GET Customers/{customer_id} answered {int(response.status_code)}")
-    record: dict[str, Any] = json.loads(response.content)
+        raise UnreadableCustomer(f"GET Customers/{customer_id} answered {response.status_code}")
+    try:
+        record = json.loads(response.content)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or record.get("CustomerId") != customer_id:
+        raise ContractViolation(
+            "rule-2",
+            f"GET Customers/{customer_id} did not answer a record whose CustomerId is {customer_id}: "
+            f"{response.text[:300]}",
+        )
     return record
 
 
