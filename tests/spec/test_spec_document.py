@@ -10,7 +10,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 
-from tests.spec.vendor_pages import read_get_page, read_patch_page
+from tests.spec.vendor_pages import read_get_page, read_patch_page, resolve
 
 
 def _validator(spec: dict[str, Any], schema: dict[str, Any]) -> OAS30Validator:
@@ -18,26 +18,17 @@ def _validator(spec: dict[str, Any], schema: dict[str, Any]) -> OAS30Validator:
     return OAS30Validator({**schema, "components": spec["components"]}, format_checker=oas30_format_checker)
 
 
-def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _media_examples(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
     """(where, schema, value) for every example under a media type, and every parameter example."""
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             bodies = [("request", operation.get("requestBody", {}))]
-            bodies += [(status, _deref(spec, r)) for status, r in operation["responses"].items()]
+            bodies += [(status, resolve(spec, r)) for status, r in operation["responses"].items()]
             for status, body in bodies:
                 for media, content in body.get("content", {}).items():
                     for name, example in content.get("examples", {}).items():
                         where = f"{method.upper()} {path} {status} {media} {name}"
-                        yield where, content["schema"], _deref(spec, example)["value"]
+                        yield where, content["schema"], resolve(spec, example)["value"]
             for parameter in operation.get("parameters", []):
                 if "example" in parameter:
                     yield (

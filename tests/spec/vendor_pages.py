@@ -138,7 +138,8 @@ def read_get_page() -> GetPage:
     )
 
 
-def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node`, its `$ref`s followed within `spec`."""
     while "$ref" in node:
         target: Any = spec
         for part in node["$ref"].removeprefix("#/").split("/"):
@@ -226,15 +227,15 @@ def spec_problems(spec: dict[str, Any]) -> list[str]:
         "PATCH request", patch["requestBody"]["content"], patch_page.request_formats
     )
     problems += _content_problems(
-        "PATCH 200", _resolve(spec, patch["responses"]["200"])["content"], patch_page.response_formats
+        "PATCH 200", resolve(spec, patch["responses"]["200"])["content"], patch_page.response_formats
     )
     problems += _content_problems(
-        "GET 200", _resolve(spec, get["responses"]["200"])["content"], get_page.response_formats
+        "GET 200", resolve(spec, get["responses"]["200"])["content"], get_page.response_formats
     )
     form = patch["requestBody"]["content"].get("application/x-www-form-urlencoded", {})
     if form.get("encoding", {}).get("CustomProperties", {}).get("style") != "deepObject":
         problems.append("PATCH form body: CustomProperties is not encoded as CustomProperties[key]")
-    parameters = {p["name"]: p for p in (_resolve(spec, p) for p in get.get("parameters", []))}
+    parameters = {p["name"]: p for p in (resolve(spec, p) for p in get.get("parameters", []))}
     for row in get_page.uri_rows:
         parameter = parameters.get(row.name or "")
         if parameter is None:
