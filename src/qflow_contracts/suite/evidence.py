@@ -117,3 +117,31 @@ class Evidence:
     def findings(self) -> list[Finding]:
         """Every finding, rule by rule."""
         return [finding for tally in self.tallies.values() for finding in tally.findings]
+
+
+@dataclass
+class RunInfo:
+    """What a report says about the run besides the rules (all text masked)."""
+
+    base_url: str = ""
+    owned: bool = False
+    read_only: bool = False
+    strict: bool = False
+    seed: int | None = None
+    started: str = ""
+    """ISO 8601 date-time, UTC."""
+    duration: float = 0.0
+    """Seconds."""
+    project_version: str = ""
+    spec_version: str = ""
+    spec_digest: str = ""
+    """sha256 of the spec document's bytes."""
+    customer_ids: tuple[int, ...] = ()
+    witness_ids: tuple[int, ...] = ()
+    restore: str = "restore: not run"
+    """One line: the restore's verdict."""
+    restore_ok: bool = True
+    journal: str | None = None
+    """The journal's path, when one was written."""
+    stopped: str | None = None
+    """Why the run stopped early (deadline, signal, server lost), or None."""
