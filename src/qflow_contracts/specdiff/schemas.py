@@ -97,7 +97,7 @@ class SchemaDiff:
             self._add(
                 classified(
                     "schema-renamed",
-                    where,
+                    old_ref,
                     f"schema {old_ref} is now {new_ref} (the client's class is renamed)",
                     CLIENTS,
                 )
