@@ -24,7 +24,7 @@ _BLOCK = re.compile(r"^(WARNING|ERROR) ")
 
 
 @dataclass
-class Warning_:
+class GeneratorWarning:
     """One warning block: its title line and the lines after it."""
 
     title: str
@@ -36,14 +36,14 @@ class Warning_:
         return next((line.strip() for line in self.lines if line.strip()), "")
 
 
-def parse(text: str) -> tuple[list[Warning_], list[str]]:
+def parse(text: str) -> tuple[list[GeneratorWarning], list[str]]:
     """The warning blocks, and the other non-empty lines (the progress line dropped)."""
-    warnings: list[Warning_] = []
+    warnings: list[GeneratorWarning] = []
     other: list[str] = []
-    current: Warning_ | None = None
+    current: GeneratorWarning | None = None
     for line in text.splitlines():
         if _BLOCK.match(line):
-            current = Warning_(line.strip())
+            current = GeneratorWarning(line.strip())
             warnings.append(current)
         elif line.startswith((_HEADER, _FOOTER)) or line.startswith("Generating "):
             current = None if line.startswith(_FOOTER) else current
@@ -68,7 +68,7 @@ def summary(output_dir: Path, text: str) -> tuple[list[str], list[str]]:
     for warning in warnings:
         reason = ACCEPTED.get(warning.detail)
         if reason is not None:
-            where = warning.title.removeprefix("WARNING parsing ").rstrip(".")
+            where = re.sub(r" within \S+$", "", warning.title.removeprefix("WARNING parsing ").rstrip("."))
             out.append(f"accepted warning: {where}: {warning.detail.lower()} ({reason})")
         else:
             err += [warning.title, *warning.lines]
