@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install conformance test lint typecheck generate check-generated bench mock clean
+.PHONY: help install conformance test lint typecheck generate check-generated spec-diff bench mock clean
 
 help:
 	@echo "make conformance      run the conformance suite against the embedded mock server (the main job)"
 	@echo "make test             ruff, mypy and the project's own tests"
 	@echo "make generate         regenerate generated/ from spec/ with the pinned generator"
 	@echo "make check-generated  fail with a diff when generated/ and spec/ disagree"
+	@echo "make spec-diff        classify the spec's changes since BASE (default HEAD; e.g. BASE=main)"
 	@echo "make mock             serve the mock on http://127.0.0.1:8000/API"
 	@echo "make bench            benchmarks (mock vs Prism, suite kill rate)"
 
@@ -38,10 +39,14 @@ test: lint typecheck
 	$(BIN)/python -m pytest tests
 
 generate: $(STAMP)
-	VENV_BIN=$(BIN) scripts/generate-client.sh
+	@VENV_BIN=$(BIN) scripts/generate-client.sh
 
 check-generated: $(STAMP)
-	VENV_BIN=$(BIN) scripts/check-generated.sh
+	@VENV_BIN=$(BIN) scripts/check-generated.sh
+
+BASE ?= HEAD
+spec-diff: $(STAMP)
+	@$(BIN)/qflow-contracts spec-diff $(BASE) spec/qflow-customers.openapi.yaml
 
 mock: $(STAMP)
 	$(BIN)/qflow-mock serve --port 8000 --prefix /API

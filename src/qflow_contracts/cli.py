@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--junit-xml", help="write a JUnit XML report here")
     run.add_argument("--report", help="write a Markdown report here")
     run.add_argument("--config", help="a TOML file with the same options (per deployment)")
+    spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
+    spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
     return parser
 
 
@@ -179,6 +181,10 @@ def run(options: dict[str, Any]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qflow-contracts` console script."""
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["spec-diff"]:
+        from qflow_contracts.specdiff import main as spec_diff
+
+        return spec_diff((sys.argv[1:] if argv is None else argv)[1:])
     try:
         return run(_options(argv))
     except Usage as error:

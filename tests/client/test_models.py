@@ -8,27 +8,27 @@ from typing import Any
 
 import httpx
 import pytest
-from qflow_client import Client
+import qflow_client
+import yaml
+from qflow_client import Client, errors
 from qflow_client.api.customers import get_customer, patch_customer
 from qflow_client.models import Customer, CustomerUpdate, CustomerUpdateForm, Error
 from qflow_client.types import UNSET
 
+from qflow_contracts.resources import spec_path
+from tests.conftest import REPO
 from tests.spec.vendor_pages import read_get_page, read_patch_page
 
-NULL_RECORD: dict[str, Any] = {
-    "CustomerId": 42,
-    **dict.fromkeys(
-        [
-            "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef", "FirstName", "LastName", "Email",
-            "TelNumber1", "TelNumber2", "DOB", "Sex", "Notes", "ExtRef", "NotificationConsent", "IsActive",
-            "CustomProperties",
-        ]
-    ),
-}  # fmt: skip
+# the answer's properties as the spec lists them, so a property added to the spec is covered here too
+PROPERTIES = tuple(
+    yaml.safe_load(spec_path().read_text(encoding="utf-8"))["components"]["schemas"]["Customer"]["properties"]
+)
+NULL_RECORD: dict[str, Any] = {**dict.fromkeys(PROPERTIES), "CustomerId": 42}
 
 
 def _corrected(sample: dict[str, Any]) -> dict[str, Any]:
-    return {**sample, "Sex": 1}
+    """A vendor sample with Sex in range, and null for the spec's properties the pages do not show."""
+    return {**dict.fromkeys(PROPERTIES), **sample, "Sex": 1}
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,78 @@ def test_patch_sends_a_form_body() -> None:
     (request,) = recorder.requests
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.content == b"CustomerId=42&Sex=2"
+
+
+class Raw:
+    """An httpx transport that answers every request with fixed bytes."""
+
+    def __init__(self, status: int, body: bytes, content_type: str) -> None:
+        self.status, self.body, self.content_type = status, body, content_type
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(self.status, content=self.body, headers={"Content-Type": self.content_type})
+
+    def client(self, **options: Any) -> Client:
+        client = Client(base_url="http://qflow.test/API", **options)
+        client.set_httpx_client(
+            httpx.Client(base_url="http://qflow.test/API", transport=httpx.MockTransport(self))
+        )
+        return client
+
+
+HTML = b"<html><body><h1>Server Error in '/API' Application.</h1></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (500, b'{"Message": "An error has occurred."}', "application/json"),
+        (502, HTML, "text/html"),
+        (503, b"", "text/plain"),
+    ],
+)
+def test_an_undocumented_status_raises_with_the_status_and_the_body(
+    status: int, body: bytes, content_type: str
+) -> None:
+    raw = Raw(status, body, content_type)
+    with pytest.raises(errors.UnexpectedStatus) as caught:
+        get_customer.sync("42", client=raw.client())
+    assert (caught.value.status_code, caught.value.content) == (status, body)
+    with pytest.raises(errors.UnexpectedStatus):
+        patch_customer.sync_detailed(client=raw.client(), body=CustomerUpdate(customer_id=42))
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, HTML),  # a proxy's or the framework's page where a record was documented
+        (404, HTML),
+        (200, b'{"CustomerId": 42}'),  # a record without the properties the spec requires
+        (200, b"[]"),
+        (400, b'{"ModelState": {}}'),  # an error body without its Message
+    ],
+)
+def test_a_documented_status_with_an_undocumented_body_raises(status: int, body: bytes) -> None:
+    raw = Raw(status, body, "text/html" if body.startswith(b"<") else "application/json")
+    with pytest.raises(errors.UnexpectedBody) as caught:
+        get_customer.sync("42", client=raw.client())
+    assert (caught.value.status_code, caught.value.content) == (status, body)
+    assert isinstance(caught.value, errors.UnexpectedStatus)
+    assert f"status code {status}" in str(caught.value)
+
+
+def test_a_client_that_opts_out_gets_none_instead_of_an_exception() -> None:
+    assert (
+        get_customer.sync("42", client=Raw(500, HTML, "text/html").client(raise_on_unexpected_status=False))
+        is None
+    )
+    assert (
+        get_customer.sync("42", client=Raw(200, HTML, "text/html").client(raise_on_unexpected_status=False))
+        is None
+    )
+
+
+def test_the_client_version_is_the_spec_version(spec: dict[str, Any]) -> None:
+    assert qflow_client.__version__ == spec["info"]["version"]
+    pyproject = (REPO / "generated" / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'version = "{spec["info"]["version"]}"' in pyproject

@@ -80,10 +80,12 @@ def test_bad_flags_exit_2_with_one_line(args: list[str]) -> None:
 
 def test_bad_fixture_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    for text in ("not json", "[]", '{"customers": [{"CustomerId": 1}]}'):
+    unknown_property = '{"customers": [{"Nickname": "x"}]}'
+    for text in ("not json", "[]", '{"customers": [{"CustomerId": 0}]}', unknown_property):
         bad.write_text(text, encoding="utf-8")
         result = run("serve", "--fixtures", str(bad))
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and str(bad) in result.stderr, result.stderr
 
 
 def test_port_in_use_is_refused() -> None:

@@ -108,6 +108,11 @@ def _no_int32_check(spec: dict[str, Any]) -> None:
                 schema.pop(key, None)
 
 
+def _no_identifier_check(spec: dict[str, Any]) -> None:
+    for name in ("CustomerUpdate", "CustomerUpdateForm"):
+        spec["components"]["schemas"][name].pop("not", None)
+
+
 def _string_coerced(body: Body, model: SpecModel) -> Body:
     result = dict(body)
     for name, prop in model.update_schema["properties"].items():
@@ -251,10 +256,14 @@ _add(
 )
 _flag("form-unsupported", BEHAVIOUR, "form bodies (application/x-www-form-urlencoded) get 415")
 _flag("patch-wrong-record", BEHAVIOUR, "PATCH by CustomerId also updates the record with the next CustomerId")
-_flag(
-    "no-identifier-accepted",
-    BEHAVIOUR,
-    "PATCH with no identifier updates the lowest CustomerId instead of 400",
+_add(
+    Defect(
+        "no-identifier-accepted",
+        BEHAVIOUR,
+        "PATCH with no identifier updates the lowest CustomerId instead of 400",
+        schema=_no_identifier_check,
+        flags=frozenset({"no-identifier-accepted"}),
+    )
 )
 
 

@@ -1,8 +1,10 @@
 """The customers and customer-id types a mock server starts with, read from a JSON file.
 
 The file holds `customerIdTypes` (each `{"Id": int, "ExtRef": str, "Name": str}`) and `customers`
-(each a Customer record with all 16 properties). Every customer is checked against the spec's
-`Customer` schema, and its type fields against the types, when the file is loaded.
+(each a Customer record). The properties are the spec's: one the file does not name is `null` (so a
+property added to the spec needs no change here), and one the spec does not have is an error naming the
+file. Every customer is checked against the spec's `Customer` schema, and its type fields against the
+types, when the file is loaded.
 """
 
 from __future__ import annotations
@@ -72,7 +74,9 @@ def load_fixtures(path: Path | None = None, spec: dict[str, Any] | None = None) 
     customers: list[dict[str, Any]] = []
     seen_ids: set[int] = set()
     seen_personal: set[tuple[int, str]] = set()
-    for record in data.get("customers", []):
+    names = tuple(customer_schema.get("properties", {}))
+    for index, given in enumerate(data.get("customers", [])):
+        record = _complete(given, names, f"fixtures {source}: customer #{index + 1}")
         errors = [e.message for e in validator.iter_errors(record)]
         if errors:
             raise FixtureError(f"fixtures {source}: customer {record!r:.80} is not a Customer: {errors[0]}")
@@ -95,5 +99,18 @@ def load_fixtures(path: Path | None = None, spec: dict[str, Any] | None = None) 
                         f"fixtures {source}: PersonalId {key[1]!r} repeats within type {type_id}"
                     )
                 seen_personal.add(key)
-        customers.append({name: record[name] for name in customer_schema["properties"]})
+        customers.append(record)
     return Fixtures(customers=customers, id_types=types)
+
+
+def _complete(given: Any, names: tuple[str, ...], label: str) -> dict[str, Any]:
+    """The record with every property of the spec, in the spec's order, `null` where not given."""
+    if not isinstance(given, dict):
+        raise FixtureError(f"{label} is not an object")
+    unknown = [name for name in given if name not in names]
+    if unknown:
+        raise FixtureError(
+            f"{label} names {', '.join(map(repr, unknown))}, which the spec's Customer schema does not have;"
+            " remove it from the fixtures or add it to the spec"
+        )
+    return {name: given.get(name) for name in names}

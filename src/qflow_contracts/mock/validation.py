@@ -100,6 +100,8 @@ def _message(name: str, error: Any) -> str:
         return f"The value {error.instance!r} is not a valid {error.validator_value} for {name}."
     if keyword == "type":
         return f"The value {error.instance!r} is not valid for {name}: expected {error.validator_value}."
+    if keyword == "not" and isinstance(error.validator_value, dict) and error.validator_value.get("title"):
+        return str(error.validator_value["title"])  # a shape the spec forbids, named by its title
     return f"The value of {name} is not valid: {error.message}"
 
 

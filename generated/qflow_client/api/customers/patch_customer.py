@@ -36,36 +36,41 @@ def _get_kwargs(
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Customer | Error | None:
-    if response.status_code == 200:
-        response_200 = Customer.from_dict(response.json())
+    try:
+        if response.status_code == 200:
+            response_200 = Customer.from_dict(response.json())
 
-        return response_200
+            return response_200
 
-    if response.status_code == 400:
-        response_400 = Error.from_dict(response.json())
+        if response.status_code == 400:
+            response_400 = Error.from_dict(response.json())
 
-        return response_400
+            return response_400
 
-    if response.status_code == 401:
-        response_401 = Error.from_dict(response.json())
+        if response.status_code == 401:
+            response_401 = Error.from_dict(response.json())
 
-        return response_401
+            return response_401
 
-    if response.status_code == 404:
-        response_404 = Error.from_dict(response.json())
+        if response.status_code == 404:
+            response_404 = Error.from_dict(response.json())
 
-        return response_404
+            return response_404
 
-    if response.status_code == 413:
-        response_413 = Error.from_dict(response.json())
+        if response.status_code == 413:
+            response_413 = Error.from_dict(response.json())
 
-        return response_413
+            return response_413
 
-    if response.status_code == 415:
-        response_415 = Error.from_dict(response.json())
+        if response.status_code == 415:
+            response_415 = Error.from_dict(response.json())
 
-        return response_415
+            return response_415
 
+    except (KeyError, TypeError, ValueError) as error:
+        if client.raise_on_unexpected_status:
+            raise errors.UnexpectedBody(response.status_code, response.content, error) from error
+        return None
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
