@@ -16,9 +16,8 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qflow_contracts.mock import create_app
-from qflow_contracts.mock.cli import main
 from qflow_contracts.mock.traffic import Delay, DelayMiddleware, parse_duration
-from tests.mock.conftest import running, stop_server
+from tests.mock.conftest import Refused, Served, running, stop_server
 
 
 @pytest.mark.parametrize(
@@ -138,13 +137,15 @@ def test_serve_with_latency_holds_each_answer_back_and_counts(tmp_path: Path) ->
         ["--stats-file", "/nonexistent/dir/stats.json"],
     ],
 )
-def test_bad_traffic_options_exit_2_with_one_line(
-    args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    try:
-        code = main(["serve", "--port", "0", *args])
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    err = capsys.readouterr().err
-    assert code == 2
+def test_bad_traffic_options_exit_2_with_one_line(refused: Refused, args: list[str]) -> None:
+    err = refused("serve", "--port", "0", *args)
     assert len(err.strip().splitlines()) == 1 and err.startswith("qflow-mock: "), err
+
+
+def test_traffic_flags_reach_the_app(served: Served, tmp_path: Path) -> None:
+    stats = tmp_path / "stats.json"
+    with served("--latency", "0.2s", "--jitter", "20", "--stats-file", str(stats)) as client:
+        started = time.monotonic()
+        assert client.get("/Customers/101").status_code == 200
+        assert time.monotonic() - started >= 0.18
+    assert json.loads(stats.read_text(encoding="utf-8"))["requests"] == 1
