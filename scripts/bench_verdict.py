@@ -110,15 +110,30 @@ def mock(folder: Path, latency: str | None) -> Iterator[Mock]:
 def timed(
     command: list[str], timeout: float, cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[int | None, float]:
-    """Exit code (None on timeout) and wall time of a command, its output discarded."""
+    """Exit code (None on timeout) and wall time of a command, its output discarded. The command runs
+    in a process group of its own, which is stopped whole when the timeout is reached."""
     started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, cwd=cwd, env=env
-        )
-        code: int | None = done.returncode
+        code: int | None = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         code = None
+        for sig, grace in ((signal.SIGTERM, 30.0), (signal.SIGKILL, None)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=grace)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
     return code, time.perf_counter() - started
 
 
