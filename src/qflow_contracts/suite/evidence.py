@@ -22,6 +22,8 @@ class Status(enum.Enum):
     FAILED = "failed"
     LENIENT = "leniency"
     NOT_EXERCISED = "not exercised"
+    NOT_ASKED = "not asked"
+    """The run was not asked to check this rule (read-only, no credentials, the embedded mock)."""
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,6 @@ class RunInfo:
     """The journal's path, when one was written."""
     stopped: str | None = None
     """Why the run stopped early (deadline, signal, server lost), or None."""
+    unavailable: str | None = None
+    """Set when the run stopped because the server stopped answering (timeout, connection lost,
+    answer too big): availability, not a finding."""
