@@ -104,3 +104,13 @@ def test_no_local_path_is_printed() -> None:
     rules = asked(owned=False)
     console.verdict(exercised(rules), info(owned=False, journal="/home/me/.qflow/journal-1.jsonl"), rules)
     assert "/home/me" not in stream.getvalue()
+
+
+def test_a_rule_that_passed_in_part_says_what_was_not_checked() -> None:
+    stream = io.StringIO()
+    rules = asked()
+    evidence = exercised(rules)
+    evidence.not_exercised(Rule.GET_LOOKUP, "no given customer has a PersonalId")
+    Console(stream, live=False).verdict(evidence, info(), rules)
+    row = next(line for line in stream.getvalue().splitlines() if line.startswith("  rule-3 "))
+    assert "passed" in row and "not checked: no given customer has a PersonalId" in row

@@ -44,6 +44,8 @@ def _counts(verdict: RuleVerdict) -> str:
     text = f"{verdict.checks} checks, {verdict.requests} requests"
     if verdict.leniencies:
         text += f", {len(verdict.leniencies)} leniency warning(s)"
+    if verdict.why:
+        text += f"; not checked: {'; '.join(verdict.why)}"
     return text
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
+from qflow_contracts.suite.contract import statements
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
 from qflow_contracts.suite.facts import run_facts
+from qflow_contracts.suite.rules import CONTRACT_DOCUMENT as CONTRACT
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import one_line, printable
 from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict, overall, verdicts
@@ -35,6 +38,27 @@ def _e(text: str) -> str:
     return escape(printable(text), quote=True)
 
 
+def _prose(text: str) -> str:
+    """Contract text: escaped, its `code` spans set as code, its lines kept."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text)).replace("\n", "<br>")
+
+
+def _contract(rules: list[RuleVerdict]) -> list[str]:
+    texts = statements()
+    if not texts:
+        return []
+    parts = ["<h2>The contract, rule by rule</h2>"]
+    for verdict in rules:
+        rule = verdict.rule
+        parts.append(f'<h3 id="contract-{_e(rule.id)}">{_e(rule.id)}: {_e(rule.title)}</h3>')
+        parts += [f"<p>{_prose(paragraph)}</p>" for paragraph in texts.get(rule.id, ())]
+    parts.append(
+        f'<p>The whole contract, with the reasons and the checks: <a href="{_e(CONTRACT)}">'
+        f"{_e(CONTRACT)}</a> in qflow-contracts.</p>"
+    )
+    return parts
+
+
 def _css(name: str) -> str:
     return name.replace(" ", "-")
 
@@ -53,13 +77,17 @@ def _finding(finding: Finding, kind: str) -> list[str]:
     return parts
 
 
+def _title_link(rule: Rule) -> str:
+    return f"#contract-{_e(rule.id)}" if rule.id in statements() else _e(rule.link)
+
+
 def _row(verdict: RuleVerdict) -> str:
     rule, status = verdict.rule, verdict.status.value
     found = len(verdict.findings) + (len(verdict.leniencies) if verdict.status is Status.FAILED else 0)
     why = f"<br><small>{_e('; '.join(verdict.why))}</small>" if verdict.why else ""
     return (
         f'<tr id="{_e(rule.id)}"><td>{_e(rule.id)}</td>'
-        f'<td><a href="{_e(rule.link)}">{_e(rule.title)}</a></td>'
+        f'<td><a href="{_title_link(rule)}">{_e(rule.title)}</a></td>'
         f'<td class="{_css(status)}">{_e(status)}{why}</td>'
         f'<td class="n">{verdict.checks}</td><td class="n">{verdict.requests}</td>'
         f'<td class="n">{found}</td></tr>'
@@ -99,5 +127,6 @@ def render_html(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
     page += ["<h2>Restore</h2>", f"<p>{_e(info.restore)}</p>"]
     if info.journal:
         page.append(f"<p>Journal: <code>{_e(info.journal)}</code></p>")
+    page += _contract(rules)
     page.append("</body></html>")
     return "\n".join(page) + "\n"
