@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html.parser
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from qflow_contracts.resources import spec_path
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
+from qflow_contracts.suite.facts import utc_now
 from qflow_contracts.suite.report import (
     project_version,
     render_html,
@@ -193,3 +195,7 @@ def test_html_carries_each_rules_statement_and_links_to_it_in_the_page() -> None
         assert f'href="#contract-{rule.id}"' in text and f'id="contract-{rule.id}"' in text
     assert "a key not sent is kept" in "".join(page.text)
     assert "<code>idTypeExtRef</code>" in text
+
+
+def test_the_start_is_an_utc_date_time_to_the_second() -> None:
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", utc_now())
