@@ -131,3 +131,22 @@ def test_findings_outrank_an_unavailable_server_which_outranks_incomplete() -> N
     assert exit_code(overall(evidence, facts, asked=rules), facts) is ExitCode.UNAVAILABLE
     evidence.failed(THREE[2])
     assert exit_code(overall(evidence, facts, asked=rules), facts) is ExitCode.NOT_CONFORMANT
+
+
+def test_rules_13_and_15_are_proven_by_the_restore_and_the_paced_requests() -> None:
+    rules = asked(owned=False)
+    evidence = exercised(rules - {Rule.RESTORED, Rule.PACED})
+    facts = info(owned=False, restore="restore: all 2 customers read back as they were")
+    assert overall(evidence, facts, asked=rules).name == INCOMPLETE
+    facts.restored = 2
+    paced = rule_verdict(evidence, facts, Rule.PACED, rules)
+    assert paced.status is Status.PASSED and paced.checks == evidence.requests
+    assert rule_verdict(evidence, facts, Rule.RESTORED, rules).checks == 2
+    assert overall(evidence, facts, asked=rules).name == CONFORMANT
+
+
+def test_requests_to_the_embedded_mock_prove_nothing_about_pacing() -> None:
+    rules = asked(owned=True)
+    evidence = exercised(rules)
+    verdict = rule_verdict(evidence, info(), Rule.PACED, rules)
+    assert verdict.status is Status.NOT_ASKED and verdict.checks == 0

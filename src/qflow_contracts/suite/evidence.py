@@ -143,6 +143,8 @@ class RunInfo:
     restore: str = "restore: not run"
     """One line: the restore's verdict."""
     restore_ok: bool = True
+    restored: int = 0
+    """How many records the restore read back as they were (contract rule 13)."""
     journal: str | None = None
     """The journal's path, when one was written."""
     stopped: str | None = None

@@ -38,7 +38,7 @@ def utc_now() -> str:
 
 def target_kind(info: RunInfo) -> str:
     """What kind of server and run this was, in words."""
-    kind = "the embedded mock" if info.owned else "a server the suite did not start (safe mode)"
+    kind = "the embedded mock" if info.owned else "safe mode: a server the suite did not start"
     flags = [flag for flag, on in (("read-only", info.read_only), ("strict", info.strict)) if on]
     return ", ".join([kind, *flags])
 
