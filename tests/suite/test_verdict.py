@@ -150,3 +150,11 @@ def test_requests_to_the_embedded_mock_prove_nothing_about_pacing() -> None:
     evidence = exercised(rules)
     verdict = rule_verdict(evidence, info(), Rule.PACED, rules)
     assert verdict.status is Status.NOT_ASKED and verdict.checks == 0
+
+
+def test_rule_12_is_proven_by_the_requests_that_carried_the_credentials() -> None:
+    rules = asked(credentials=True)
+    evidence = exercised(rules - {Rule.AUTHENTICATION})
+    verdict = rule_verdict(evidence, info(), Rule.AUTHENTICATION, rules)
+    assert verdict.status is Status.PASSED and verdict.checks == evidence.requests
+    assert rule_verdict(evidence, info(), Rule.AUTHENTICATION, asked()).status is Status.NOT_ASKED

@@ -47,11 +47,13 @@ class Overall:
         return self.name == CONFORMANT
 
 
-def _checks(evidence: Evidence, info: RunInfo, rule: Rule) -> int:
-    """The checks of `rule`: the ledger's, and for rules 13 and 15 what the run's facts prove (each
-    record the restore read back as it was; each request the paced, bounded transport sent to a
-    server the suite did not start)."""
+def _checks(evidence: Evidence, info: RunInfo, rule: Rule, asked: set[Rule]) -> int:
+    """The checks of `rule`: the ledger's, and for rules 12, 13 and 15 what the run's facts prove
+    (each request that carried the given credentials; each record the restore read back as it was;
+    each request the paced, bounded transport sent to a server the suite did not start)."""
     checks = evidence.tallies[rule].checks
+    if rule is Rule.AUTHENTICATION and rule in asked:
+        return max(checks, evidence.requests)
     if rule is Rule.RESTORED:
         return max(checks, info.restored)
     if rule is Rule.PACED and not info.owned:
@@ -64,7 +66,7 @@ def rule_verdict(evidence: Evidence, info: RunInfo, rule: Rule, asked: set[Rule]
     and that neither failed nor bent."""
     tally = evidence.tallies[rule]
     status = evidence.status(rule, strict=info.strict)
-    checks = _checks(evidence, info, rule)
+    checks = _checks(evidence, info, rule, asked)
     if status is Status.NOT_EXERCISED and checks:
         status = Status.PASSED
     why = tuple(tally.not_exercised)
