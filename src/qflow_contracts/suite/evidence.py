@@ -22,6 +22,8 @@ class Status(enum.Enum):
     FAILED = "failed"
     LENIENT = "leniency"
     NOT_EXERCISED = "not exercised"
+    NOT_ASKED = "not asked"
+    """The run was not asked to check this rule (read-only, no credentials, the embedded mock)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,12 @@ class RunInfo:
     restore: str = "restore: not run"
     """One line: the restore's verdict."""
     restore_ok: bool = True
+    restored: int = 0
+    """How many records the restore read back as they were (contract rule 13)."""
     journal: str | None = None
     """The journal's path, when one was written."""
     stopped: str | None = None
     """Why the run stopped early (deadline, signal, server lost), or None."""
+    unavailable: str | None = None
+    """Set when the run stopped because the server stopped answering (timeout, connection lost,
+    answer too big): availability, not a finding."""

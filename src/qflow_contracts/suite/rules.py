@@ -7,6 +7,10 @@ the OpenAPI document itself says (status codes, media types, schemas), checked t
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qflow_contracts.suite.target import Target
 
 CONTRACT_DOCUMENT = "spec/CONTRACT.md"
 
@@ -74,3 +78,48 @@ class ContractViolation(AssertionError):
         if reproduction:
             text += f"\nReproduce with:\n  {reproduction}"
         super().__init__(text)
+
+
+PATCH_RULES: frozenset[Rule] = frozenset(
+    {
+        Rule.DOB,
+        Rule.PATCH_TARGET,
+        Rule.PARTIAL_UPDATE,
+        Rule.PATCH_ANSWER,
+        Rule.ROUND_TRIP,
+        Rule.UNKNOWN_AND_LIMITS,
+        Rule.FORM_BODIES,
+        Rule.ONLY_GIVEN,
+        Rule.LENIENCY,
+    }
+)
+"""The rules only a PATCH can exercise: a read-only run does not ask them."""
+
+
+def why_not_asked(rule: Rule, *, owned: bool, read_only: bool, credentials: bool) -> str | None:
+    """Why a run of this kind does not check `rule`, or None when it does (`spec/CONTRACT.md`,
+    "What a run checks")."""
+    if read_only and rule in PATCH_RULES:
+        return "read-only run: no PATCH is sent"
+    if rule is Rule.AUTHENTICATION and not credentials:
+        return "no credentials were given, so none could leak"
+    if rule is Rule.RESTORED and read_only:
+        return "read-only run: nothing is changed, so nothing is restored"
+    if rule is Rule.RESTORED and owned:
+        return "the embedded mock is discarded after the run: nothing is restored"
+    if rule is Rule.PACED and owned:
+        return "the embedded mock is the suite's own server: its requests are not paced"
+    return None
+
+
+def asked_rules(target: Target) -> set[Rule]:
+    """The rules a run against `target` is asked to check: the verdict is CONFORMANT only when
+    each of them was exercised."""
+    return {
+        rule
+        for rule in Rule
+        if why_not_asked(
+            rule, owned=target.owned, read_only=target.read_only, credentials=bool(target.headers)
+        )
+        is None
+    }
