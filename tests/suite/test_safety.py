@@ -38,7 +38,7 @@ def _start(url: str, tmp_path: Path, *args: str, **popen: object) -> subprocess.
         "--header-env",
         "Authorization=QFLOW_TEST_AUTH",
     ]
-    return subprocess.Popen(
+    process: subprocess.Popen[str] = subprocess.Popen(
         [*command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -47,6 +47,7 @@ def _start(url: str, tmp_path: Path, *args: str, **popen: object) -> subprocess.
         env=_env(tmp_path),
         **popen,  # type: ignore[call-overload]
     )
+    return process
 
 
 def _finish(process: subprocess.Popen[str], timeout: float = 240) -> tuple[int, str, str]:
