@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = vars(parser.parse_args(argv))
         if args.get("command") is None:
-            parser.print_help(sys.stderr)
+            print(f"qflow-contracts: no command; {parser.format_usage().strip()}", file=sys.stderr)
             return int(ExitCode.USAGE)
         if args["command"] == "restore":
             return restore_journal(args)

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help(sys.stderr)
+        print(f"qflow-mock: no command; {parser.format_usage().strip()}", file=sys.stderr)
         return 2
     if args.command == "defects":
         for name, defect in CATALOGUE.items():

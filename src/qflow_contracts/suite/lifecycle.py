@@ -381,6 +381,14 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
         info.restore += f"; the journal {run.journal.path} holds what is left"
     _pacing_evidence(run)
+    traffic = run.transport.traffic
+    if traffic.withheld:
+        say(
+            f"qflow-contracts: {len(traffic.withheld)} answer(s) carried the record of a customer not given "
+            "(the server answered someone else); withheld from every output (contract rule 11)"
+        )
+    for refused in traffic.refused[:3]:
+        say(f"qflow-contracts: not sent, contract rule 11: {refused}")
     reason = stop_reason(run)
     info.stopped = reason
     if isinstance(run.transport.stopped, Unavailable):

@@ -23,7 +23,7 @@ MIN_SECRET = 6
 """Shorter values cannot be masked without mangling the output (`X-Api-Key: 1` would mask every 1)."""
 FRAGMENT = 4
 """The shortest piece of a secret, at the edge of a cut, that is masked too."""
-CUTS = ("...", "…", "[truncated]", "\n")
+CUTS = ("...", "…", "[truncated]")
 SCHEMES = ("bearer", "basic", "token", "apikey", "api-key", "digest", "negotiate", "sharedaccesssignature")
 
 
@@ -80,8 +80,8 @@ class Masker:
         self._whole = (
             re.compile("|".join(re.escape(form) for form in forms), re.IGNORECASE) if forms else None
         )
-        after = "(?=" + "|".join(map(re.escape, CUTS)) + "|$)"
-        before = "(?:^|" + "|".join(f"(?<={re.escape(c)})" for c in CUTS) + ")"
+        after = "(?=" + "|".join(map(re.escape, CUTS)) + ")"
+        before = "(?:" + "|".join(f"(?<={re.escape(c)})" for c in CUTS) + ")"
         edges: list[str] = []
         for form in cut:
             for size in range(len(form) - 1, FRAGMENT - 1, -1):
