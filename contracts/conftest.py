@@ -1,29 +1,19 @@
-"""Loads the suite's pytest plugin: options, the `target`, `client` and `originals` fixtures, restore."""
+"""Registers the suite's pytest plugin (`QflowPlugin`) and its `--qflow-*` options, unless
+`qflow-contracts run` already handed pytest an instance of it."""
 
-from qflow_contracts.suite.plugin import (
-    client,
-    originals,
-    pytest_addoption,
-    pytest_configure,
-    pytest_report_header,
-    pytest_runtest_logreport,
-    pytest_sessionfinish,
-    pytest_sessionstart,
-    pytest_terminal_summary,
-    pytest_unconfigure,
-    target,
-)
+from __future__ import annotations
 
-__all__ = [
-    "client",
-    "originals",
-    "pytest_addoption",
-    "pytest_configure",
-    "pytest_report_header",
-    "pytest_runtest_logreport",
-    "pytest_sessionfinish",
-    "pytest_sessionstart",
-    "pytest_terminal_summary",
-    "pytest_unconfigure",
-    "target",
-]
+import pytest
+
+from qflow_contracts.suite.plugin import QflowPlugin, add_options
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's options, prefixed `--qflow-`."""
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One plugin instance per run: the runner's, or a new one resolving the `--qflow-*` options."""
+    if not any(isinstance(plugin, QflowPlugin) for plugin in config.pluginmanager.get_plugins()):
+        config.pluginmanager.register(QflowPlugin(), "qflow-contracts")

@@ -1,201 +1,221 @@
-"""`qflow-contracts run`: the conformance suite (contracts/) against a server, as one command.
+"""`qflow-contracts run`: the conformance suite against a server, in this process.
+`qflow-contracts restore --journal PATH`: finish the restore of a run that was killed.
 
-A thin layer over pytest and the suite's plugin. Exit codes: 0 conformant, 1 not conformant (or the
-restore failed), 2 bad usage, 3 server unreachable or refusing credentials, 130 interrupted.
+Exit codes (`qflow_contracts.exitcodes.ExitCode`): 0 conformant, 1 not conformant, 2 bad usage or
+set-up, 3 server unavailable, 4 restore incomplete (the journal named), 5 incomplete, 129/130/143
+stopped by SIGHUP/SIGINT/SIGTERM after the restore.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
-import subprocess
 import sys
-import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO, cast
 
-import httpx
-
+from qflow_contracts import __version__
+from qflow_contracts.config import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_REQUEST_TIMEOUT,
+    OPTIONS,
+    ConfigError,
+    Option,
+    Settings,
+    check,
+    parse_headers,
+    settings,
+)
+from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
-from qflow_contracts.suite.plugin import HEADERS_ENV
-from qflow_contracts.suite.redact import redact, redact_file
-
-CONFORMANT, NOT_CONFORMANT, USAGE, UNREACHABLE, INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class Usage(Exception):
-    """Bad usage: one line, exit 2."""
-
-
-class Unreachable(Exception):
-    """The server cannot be reached or refuses the credentials: one line, exit 3."""
+from qflow_contracts.suite.journal import Journal, JournalError, read
+from qflow_contracts.suite.lifecycle import (
+    Interrupted,
+    SetupError,
+    open_run,
+    preflight,
+    signal_code,
+    target_for,
+)
+from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
+from qflow_contracts.suite.restore import restore
+from qflow_contracts.suite.target import Target
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise Usage(message)
+        raise ConfigError(message)
+
+
+def _add(parser: argparse.ArgumentParser, option: Option) -> None:
+    if option.kind == "bool":
+        parser.add_argument(
+            option.option, dest=option.name, action="store_true", default=None, help=option.help
+        )
+    elif option.kind in ("ids", "strings"):
+        parser.add_argument(
+            option.option, dest=option.name, action="append", metavar="VALUE", help=option.help
+        )
+    else:
+        parser.add_argument(option.option, dest=option.name, metavar="VALUE", help=option.help)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = _Parser(prog="qflow-contracts", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the conformance suite")
-    run.add_argument("--base-url", help="server, base path included; default: start the embedded mock")
-    run.add_argument("--customer-id", type=int, action="append", help="a customer it may read and PATCH")
-    run.add_argument("--header", action="append", help="'Name: value' sent with every request")
-    run.add_argument("--header-env", action="append", help="NAME=ENVVAR: a header whose value is in ENVVAR")
-    run.add_argument("--read-only", action="store_true", default=None, help="GETs only")
-    run.add_argument("--max-examples", type=int, help="examples per test (default 25)")
-    run.add_argument("--seed", type=int, help="seed of the data generation")
-    run.add_argument("--workers", type=int, help="parallel workers (only 1 is supported)")
-    run.add_argument("--junit-xml", help="write a JUnit XML report here")
-    run.add_argument("--report", help="write a Markdown report here")
-    run.add_argument("--config", help="a TOML file with the same options (per deployment)")
+    parser = _Parser(prog="qflow-contracts", description="Conformance suite of the QFlow Customers API.")
+    parser.add_argument("--version", action="version", version=f"qflow-contracts {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    run = commands.add_parser("run", help="run the conformance suite against a server")
+    run.add_argument("--config", metavar="FILE", help="a TOML file of these options (keys without --)")
+    for option in OPTIONS:
+        _add(run, option)
+    back = commands.add_parser(
+        "restore", help="finish the restore of a run that was killed, from its journal"
+    )
+    back.add_argument(
+        "--journal", required=True, metavar="PATH", help="the journal the run printed at its start"
+    )
+    for key in ("headers", "header-envs", "rate-limit", "request-timeout"):
+        _add(back, next(o for o in OPTIONS if o.key == key))
     spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
     spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
     return parser
 
 
-def _options(argv: list[str] | None) -> dict[str, Any]:
-    """Command-line options over the config file's."""
-    args = vars(build_parser().parse_args(argv))
-    options: dict[str, Any] = {}
-    if args.get("config"):
+def _pytest_args() -> list[str]:
+    return [
+        str(suite_path()),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:anyio",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        "-o",
+        "addopts=",
+        "-q",
+        "--tb=short",
+        "-rfE",
+    ]
+
+
+def run_suite(chosen: Settings) -> int:
+    """Run the suite in this process; the exit code says the verdict."""
+    with ExitStack() as stack:
+        base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
+        if base_url is None:
+            from qflow_contracts.suite.embedded import serve_embedded
+
+            embedded = stack.enter_context(serve_embedded())
+            base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
+        target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
+        run = open_run(target, out=sys.stderr)
+        run.install_signals()
+        stack.callback(run.uninstall_signals)
         try:
-            with open(args["config"], "rb") as handle:
-                loaded = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError) as error:
-            raise Usage(f"cannot read config {args['config']}: {error}") from None
-        for key, value in loaded.items():
-            name = key.replace("-", "_")
-            if name in ("customer_ids", "headers", "header_envs"):
-                name = name[:-1]
-            if name not in args or name in ("command", "config"):
-                raise Usage(f"unknown option {key!r} in {args['config']}")
-            options[name] = value
-    options.update({key: value for key, value in args.items() if value is not None})
-    return options
-
-
-def _headers(options: dict[str, Any]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for line in options.get("header") or []:
-        name, colon, value = str(line).partition(":")
-        if not colon or not name.strip():
-            raise Usage("--header wants 'Name: value'")
-        headers[name.strip()] = value.strip()
-    for item in options.get("header_env") or []:
-        name, equals, variable = str(item).partition("=")
-        if not equals or not name.strip() or not variable.strip():
-            raise Usage("--header-env wants NAME=ENVVAR")
-        if variable not in os.environ:
-            raise Usage(f"--header-env {name}: environment variable {variable} is not set")
-        headers[name.strip()] = os.environ[variable]
-    return headers
-
-
-def _preflight(base_url: str, customer_id: int, headers: dict[str, str]) -> None:
-    """One GET, to tell an unreachable server or refused credentials from a failing one."""
-    try:
-        response = httpx.get(f"{base_url.rstrip('/')}/Customers/{customer_id}", headers=headers, timeout=10)
-    except httpx.HTTPError as error:
-        raise Unreachable(f"cannot reach {base_url}: {type(error).__name__}") from None
-    if response.status_code in (401, 403):
-        raise Unreachable(f"{base_url} refused the credentials (HTTP {response.status_code})")
-
-
-@contextmanager
-def _server(options: dict[str, Any]) -> Iterator[tuple[str, tuple[int, ...], bool]]:
-    """The target: the given server, or the embedded mock started for this run."""
-    if options.get("base_url"):
-        ids = tuple(options.get("customer_id") or ())
-        if not ids:
-            raise Usage("--customer-id is required with --base-url (the customers it may read and PATCH)")
-        yield str(options["base_url"]), ids, False
-        return
-    from qflow_contracts.suite.embedded import serve_embedded
-
-    with serve_embedded() as embedded:
-        yield embedded.base_url, tuple(options.get("customer_id") or embedded.customer_ids), True
-
-
-def _pytest_args(options: dict[str, Any], base_url: str, ids: tuple[int, ...], owned: bool) -> list[str]:
-    args = [str(suite_path()), "-p", "no:cacheprovider", "-o", "addopts=", "--tb=short", "-rfE"]
-    args += ["--base-url", base_url, *[f"--customer-id={cid}" for cid in ids]]
-    args += ["--owned"] if owned else []
-    args += ["--read-only"] if options.get("read_only") else []
-    for name in ("max_examples", "seed"):
-        if options.get(name) is not None:
-            args.append(f"--{name.replace('_', '-')}={int(options[name])}")
-    if options.get("junit_xml"):
-        args.append(f"--junitxml={options['junit_xml']}")
-    if options.get("report"):
-        args.append(f"--qflow-report={options['report']}")
-    return args
-
-
-def run(options: dict[str, Any]) -> int:
-    """Run the suite; the exit code says the verdict."""
-    if int(options.get("workers") or 1) != 1:
-        raise Usage("--workers: only 1 worker is supported")
-    headers = _headers(options)
-    secrets = [value for value in headers.values() if value]
-    with _server(options) as (base_url, ids, owned):
-        _preflight(base_url, ids[0], headers)
-        env = {**os.environ, HEADERS_ENV: json.dumps(headers)}
-        command = [sys.executable, "-m", "pytest", *_pytest_args(options, base_url, ids, owned)]
-        child = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        interrupted = False
-
-        def forward(signum: int, frame: Any) -> None:
-            nonlocal interrupted
-            interrupted = True
-            child.send_signal(signal.SIGINT)
-
-        previous = signal.signal(signal.SIGINT, forward)
+            preflight(run)
+        except SetupError:
+            run.transport.shut()
+            raise
+        except Interrupted:
+            run.transport.shut()
+            return int(signal_code(run) or ExitCode.INTERRUPTED)
+        plugin = QflowPlugin(run, chosen)
+        streams = sys.stdout, sys.stderr
+        sys.stdout = cast(TextIO, MaskedStream(sys.stdout, target))
+        sys.stderr = cast(TextIO, MaskedStream(sys.stderr, target))
         try:
-            assert child.stdout is not None
-            for line in child.stdout:
-                sys.stdout.write(redact(line, secrets))
-                sys.stdout.flush()
-            code = child.wait()
+            code = int(pytest_main(_pytest_args(), plugin))
+        except Interrupted:
+            code = int(ExitCode.INTERRUPTED)
         finally:
-            signal.signal(signal.SIGINT, previous)
-    for name in ("report", "junit_xml"):
-        if options.get(name):
-            redact_file(Path(options[name]), secrets)
-    if interrupted:
-        print("qflow-contracts: interrupted; the given customers were restored (see the restore line above)")
-        return INTERRUPTED
-    if code == 4:
-        raise Usage("pytest rejected the options")
-    return CONFORMANT if code == 0 else NOT_CONFORMANT
+            sys.stdout, sys.stderr = streams
+        if not run.finished:
+            code = int(conclude(run, chosen, plugin.console))
+        return plugin.exit_code if plugin.exit_code is not None else code
+
+
+def pytest_main(args: list[str], plugin: QflowPlugin) -> int:
+    """pytest, in this process, with the plugin instance."""
+    import pytest
+
+    return int(pytest.main(args, plugins=[plugin]))
+
+
+def restore_journal(flags: dict[str, Any]) -> int:
+    """Finish a killed run's restore from its journal."""
+    path = Path(flags["journal"])
+    written = read(path)
+    if written.done:
+        print(f"qflow-contracts: {path}: this run's restore was already proven; nothing to do")
+        return int(ExitCode.CONFORMANT)
+    headers = parse_headers(flags.get("headers") or [], flags.get("header_envs") or [], os.environ)
+    by_key = {o.key: o for o in OPTIONS}
+    rate = check(by_key["rate-limit"], flags["rate_limit"], text=True) if flags.get("rate_limit") else None
+    timeout = (
+        check(by_key["request-timeout"], flags["request_timeout"], text=True)
+        if flags.get("request_timeout")
+        else None
+    )
+    ids = written.customer_ids or tuple(written.originals)
+    target = Target(
+        base_url=written.base_url,
+        customer_ids=ids,
+        witness_ids=written.witness_ids,
+        headers=headers,
+        rate_limit=rate or DEFAULT_RATE_LIMIT,
+        request_timeout=timeout or DEFAULT_REQUEST_TIMEOUT,
+        journal=path,
+    )
+    run = open_run(target, out=sys.stderr)
+    run.restoring = True
+    run.transport.restoring()
+    if run.transport.policy is not None:
+        for record in written.originals.values():
+            run.transport.policy.learn(record)
+    run.install_signals()
+    try:
+        print(
+            f"qflow-contracts: restoring {len(written.originals)} customers of "
+            f"{target.mask(written.base_url)} from {path}"
+        )
+        verdict = restore(run.http, written, target.mask)
+        for line in verdict.lines():
+            print(line)
+        if verdict.ok:
+            journal = Journal(path, existing=True)
+            journal.done(verdict.summary())
+            journal.close()
+            return int(ExitCode.CONFORMANT)
+        return int(ExitCode.RESTORE_INCOMPLETE)
+    finally:
+        run.uninstall_signals()
+        run.http.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qflow-contracts` console script."""
-    if (sys.argv[1:] if argv is None else argv)[:1] == ["spec-diff"]:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["spec-diff"]:
         from qflow_contracts.specdiff import main as spec_diff
 
-        return spec_diff((sys.argv[1:] if argv is None else argv)[1:])
+        return spec_diff(arguments[1:])
+    parser = build_parser()
     try:
-        return run(_options(argv))
-    except Usage as error:
+        args = vars(parser.parse_args(argv))
+        if args.get("command") is None:
+            print(f"qflow-contracts: no command; {parser.format_usage().strip()}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+        if args["command"] == "restore":
+            return restore_journal(args)
+        return run_suite(settings(args))
+    except (ConfigError, JournalError) as error:
         print(f"qflow-contracts: {error}", file=sys.stderr)
-        return USAGE
-    except Unreachable as error:
-        print(f"qflow-contracts: {error}", file=sys.stderr)
-        return UNREACHABLE
-    except KeyboardInterrupt:
-        print("qflow-contracts: interrupted", file=sys.stderr)
-        return INTERRUPTED
+        return int(ExitCode.USAGE)
+    except SetupError as error:
+        print(f"qflow-contracts: {error.line}", file=sys.stderr)
+        return int(error.code)
 
 
 if __name__ == "__main__":

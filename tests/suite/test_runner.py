@@ -1,12 +1,11 @@
-"""`qflow-contracts run` end to end: exit codes, credentials, base path, restore, Ctrl-C, reports."""
+"""`qflow-contracts run` end to end: exit codes, set-up mistakes in one line, credentials, base path,
+restore, reports, the plain pytest path. Signals and hostile servers: `test_safety.py`."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,7 +83,7 @@ def test_an_unreachable_server_is_one_line_and_exit_3() -> None:
     assert "cannot reach" in _one_line(result)
 
 
-@pytest.mark.parametrize("headers", [[], ["--header", "X-Api-Key: wrong"]], ids=["no-key", "wrong-key"])
+@pytest.mark.parametrize("headers", [[], ["--header", "X-Api-Key: wrong-key"]], ids=["no-key", "wrong-key"])
 def test_refused_credentials_are_one_line_and_exit_3(deployment: str, headers: list[str]) -> None:
     result = _run("--base-url", deployment, "--customer-id", "101", *headers)
     assert result.returncode == 3
@@ -100,7 +99,7 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
     report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
     result = _run(
         "--base-url", deployment, *_ids(), "--header", f"Authorization: Bearer {KEY}",
-        "--header-env", "X-Api-Key=QFLOW_TEST_KEY", "--max-examples", "5",
+        "--header-env", "X-Api-Key=QFLOW_TEST_KEY", "--max-examples", "3", "--rate-limit", "200",
         "--report", str(report), "--junit-xml", str(junit),
         env={"QFLOW_TEST_KEY": KEY},
     )  # fmt: skip
@@ -109,7 +108,7 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
     assert _records(deployment) == before
     for text in (result.stdout, result.stderr, report.read_text(), junit.read_text()):
         assert KEY not in text
-    assert "Verdict: **conformant**" in report.read_text()
+    assert "CONFORMANT" in report.read_text() and "NOT CONFORMANT" not in report.read_text()
 
 
 def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> None:
@@ -117,7 +116,7 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     ids = ", ".join(IDS[:2])
     config.write_text(
         f'base-url = "{deployment}"\ncustomer-ids = [{ids}]\nheader-envs = ["X-Api-Key=QFLOW_TEST_KEY"]\n'
-        "read-only = true\nmax-examples = 3\n"
+        "read-only = true\nmax-examples = 3\nrate-limit = 200\n"
     )
     before = _records(deployment)
     result = _run("--config", str(config), env={"QFLOW_TEST_KEY": KEY})
@@ -126,38 +125,82 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     assert _records(deployment) == before
 
 
-def test_ctrl_c_mid_run_restores_every_record(deployment: str) -> None:
-    before = _records(deployment)
-    command = [str(BIN / "qflow-contracts"), "run", "--base-url", deployment, *_ids()]
-    command += ["--header", f"X-Api-Key: {KEY}"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "collected" in line:
-            break
-    time.sleep(2.0)  # inside the state machine, PATCHes under way
-    process.send_signal(signal.SIGINT)
-    rest = process.stdout.read()
-    assert process.wait(timeout=120) == 130, rest[-3000:]
-    assert "restore: all 7 customers read back as they were before the run" in rest
-    assert _records(deployment) == before
-
-
 @pytest.mark.parametrize("defect", ["stale-patch-response", "wrong-content-type"])
 def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
     process, url = _serve("--defect", defect)
     try:
         report = tmp_path / "report.md"
-        result = _run("--base-url", url, *_ids(), "--max-examples", "5", "--report", str(report))
+        result = _run(
+            "--base-url", url, *_ids(), "--max-examples", "3", "--rate-limit", "200", "--report", str(report)
+        )  # fmt: skip
     finally:
         process.terminate()
         process.wait(timeout=30)
     assert result.returncode == 1, result.stdout[-3000:]
-    assert "NOT conformant" in report.read_text()
+    assert "NOT CONFORMANT" in report.read_text()
 
 
 def test_the_embedded_mock_run_is_conformant() -> None:
-    result = _run("--max-examples", "5")
+    result = _run("--max-examples", "3")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "embedded mock" in result.stdout
     assert "restore: not needed (the embedded mock is discarded after the run)" in result.stdout
+
+
+def test_a_customer_that_does_not_exist_is_one_line_and_exit_2(deployment: str) -> None:
+    result = _run("--base-url", deployment, "--customer-id", "999", "--header", f"X-Api-Key: {KEY}")
+    assert result.returncode == 2
+    assert "999 does not exist" in _one_line(result)
+
+
+def test_a_base_url_without_its_base_path_is_one_line_and_exit_2(deployment: str) -> None:
+    root = deployment.rsplit("/API", 1)[0]
+    result = _run("--base-url", root, "--customer-id", "101", "--header", f"X-Api-Key: {KEY}")
+    assert result.returncode == 2
+    assert "base path" in _one_line(result)
+
+
+def test_a_header_value_too_short_to_mask_is_refused(deployment: str) -> None:
+    result = _run("--base-url", deployment, "--customer-id", "101", "--header", "X-Api-Key: 1")
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert "X-Api-Key" in line and "6" in line
+
+
+@pytest.mark.parametrize("command", ["qflow-contracts", "qflow-mock"])
+def test_version_and_bare_usage(command: str) -> None:
+    version = subprocess.run([str(BIN / command), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith(f"{command} 0.")
+    bare = subprocess.run([str(BIN / command)], capture_output=True, text=True, timeout=60)
+    assert bare.returncode == 2 and "usage:" in bare.stdout + bare.stderr
+
+
+def test_plain_pytest_goes_through_the_same_plugin_and_restores(deployment: str, tmp_path: Path) -> None:
+    before = _records(deployment)
+    contracts = Path(__file__).resolve().parents[2] / "contracts"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(contracts), "-p", "no:cacheprovider",
+         "--qflow-base-url", deployment, "--qflow-customer-id", "101", "--qflow-customer-id", "104",
+         "--qflow-header", f"X-Api-Key: {KEY}", "--qflow-rate-limit", "200", "--qflow-max-examples", "2",
+         f"--junitxml={tmp_path / 'junit.xml'}"],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "restore: all 2 customers read back as they were before the run" in result.stdout
+    assert "safe mode" in result.stdout
+    assert _records(deployment) == before
+    for text in (result.stdout, result.stderr, (tmp_path / "junit.xml").read_text()):
+        assert KEY not in text
+    assert list((tmp_path / "state").rglob("run-*.jsonl"))
+
+
+def test_plain_pytest_rejects_a_wrong_option_value_in_one_line(tmp_path: Path) -> None:
+    contracts = Path(__file__).resolve().parents[2] / "contracts"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", str(contracts), "--qflow-base-url", "http://127.0.0.1:9/API",
+         "--qflow-customer-id", "twelve"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "--qflow-customer-id must be a list of positive 32-bit integers" in result.stderr

@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from qflow_contracts import __version__
 from qflow_contracts.mock.defects import CATALOGUE, get_defect
 from qflow_contracts.mock.traffic import Delay, parse_duration
 
@@ -31,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qflow-mock", description="The reference mock server of the QFlow Customers API.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"qflow-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     serve = commands.add_parser("serve", help="serve the API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default 8000)")
@@ -125,7 +127,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qflow-mock` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        print(f"qflow-mock: no command; {parser.format_usage().strip()}", file=sys.stderr)
+        return 2
     if args.command == "defects":
         for name, defect in CATALOGUE.items():
             print(f"{name:32} {defect.category:20} {defect.description}")

@@ -1,6 +1,37 @@
-"""How the suite talks to a server: errors that are the server's availability, not the contract."""
+"""How the suite talks to a server: one httpx transport every request goes through.
+
+`SafeTransport` paces requests (contract rule 15), bounds each one in time and the size of its
+answer, stops the run at its deadline, journals every PATCH before it is sent (contract rule 13),
+and, on a server the suite did not start, refuses to send anything contract rule 11 forbids
+(`Policy`) and withholds the record of any customer that was not given. The generated client, the
+restore and Schemathesis (through `suite/bridge.py`) all use it, so no code path escapes it.
+
+Errors that are the server's availability (`Unavailable`, `DeadlineReached`) are never findings: the
+machine and checks let them propagate; the runner turns them into an "incomplete" verdict.
+"""
 
 from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from qflow_contracts.suite.journal import Journal, documents
+
+INT32_MAX = 2**31 - 1
+RESERVED_EXT_REF = "qflow-contracts-"
+"""An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
+given PersonalId up under a type that does not exist."""
+NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)", re.IGNORECASE)
+PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 
 
 class Unavailable(Exception):
@@ -12,3 +43,393 @@ class Unavailable(Exception):
 
 class DeadlineReached(Exception):
     """The run's --max-time is over: the run stops, restores, and names the rules it did not finish."""
+
+
+class UnsafeRequest(Exception):
+    """The suite was about to send what contract rule 11 forbids on a deployment; it was not sent."""
+
+
+def _number(text: str) -> int | None:
+    return int(text) if NUMBER.fullmatch(text) and text.strip().lstrip("+-").isascii() else None
+
+
+def _positive_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return _number(value)
+    return None
+
+
+def _ci(mapping: Mapping[str, Any], name: str) -> list[Any]:
+    """Every value of `name` in `mapping`, names compared regardless of case (as Json.NET does)."""
+    return [value for key, value in mapping.items() if isinstance(key, str) and key.lower() == name.lower()]
+
+
+@dataclass
+class Policy:
+    """What may be sent to a server the suite did not start (contract rule 11).
+
+    A GET names a given customer or witness, or an identifier that cannot name anyone: in CustomerId
+    mode a text that is not a number; in PersonalId mode a given customer's (PersonalId, type) pair,
+    a PersonalId longer than any PersonalId can be, or a given PersonalId under a reserved ext ref no
+    type has. A PATCH targets a given customer: by its CustomerId, or by its (PersonalId, type) pair;
+    a CustomerId beyond 32 bits counts as the number it wraps to.
+    """
+
+    base_path: str
+    readable: frozenset[int]
+    patchable: frozenset[int]
+    read_only: bool = False
+    personal_id_max: int = 30
+    by_type: set[tuple[str, int]] = field(default_factory=set)
+    by_ext: set[tuple[str, str]] = field(default_factory=set)
+    personal_ids: set[str] = field(default_factory=set)
+
+    def learn(self, record: Mapping[str, Any]) -> None:
+        """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
+        pid = record.get("PersonalId")
+        if not isinstance(pid, str) or not pid:
+            return
+        self.personal_ids.add(pid)
+        type_id = record.get("PersonalIdTypeId")
+        if isinstance(type_id, int) and not isinstance(type_id, bool) and type_id > 0:
+            self.by_type.add((pid, type_id))
+        ext = record.get("PersonalIdTypeExtRef")
+        if isinstance(ext, str) and ext:
+            self.by_ext.add((pid, ext))
+
+    def _relative(self, request: httpx.Request) -> str:
+        path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+        base = self.base_path.rstrip("/")
+        if not path.lower().startswith(base.lower() + "/"):
+            raise UnsafeRequest(f"{request.method} {path}: outside the base path {base or '/'}")
+        return path[len(base) :]
+
+    def check(self, request: httpx.Request) -> None:
+        """Raise UnsafeRequest when `request` must not be sent."""
+        relative = self._relative(request)
+        segments = relative.strip("/").split("/")
+        if request.method == "GET" and len(segments) == 2 and segments[0].lower() == "customers":
+            self._check_get(urllib.parse.unquote(segments[1]), request)
+        elif request.method == "PATCH" and relative.rstrip("/").lower() == "/customers":
+            if self.read_only:
+                raise UnsafeRequest("PATCH in a read-only run")
+            self._check_patch(request)
+        else:
+            raise UnsafeRequest(f"{request.method} {relative}: not a documented operation")
+
+    def _check_get(self, id_value: str, request: httpx.Request) -> None:
+        query = urllib.parse.parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
+        ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
+        type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
+        id_type = _number(type_text) or 0
+        if not -(2**31) <= id_type <= INT32_MAX:
+            id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
+        number = _number(id_value)
+        if number is not None and number in self.readable and not ext and id_type <= 0:
+            return
+        if ext:
+            if (id_value, ext) in self.by_ext or len(id_value) > self.personal_id_max:
+                return
+            if ext.startswith(RESERVED_EXT_REF) and id_value in self.personal_ids:
+                return
+        elif id_type > 0:
+            if (id_value, id_type) in self.by_type or len(id_value) > self.personal_id_max:
+                return
+        elif number is None:
+            return  # not a number: no CustomerId
+        raise UnsafeRequest(
+            f"GET Customers/{id_value} ({request.url.query.decode()!r}) may name a customer not given"
+        )
+
+    def _check_patch(self, request: httpx.Request) -> None:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        text = request.content.decode("utf-8", "replace")
+        documents: list[Any] = []
+        if content_type == "application/x-www-form-urlencoded":
+            documents.append(dict(urllib.parse.parse_qsl(text, keep_blank_values=True)))
+        else:
+            try:
+                documents.append(json.loads(text))
+            except ValueError:
+                self._check_text(text)
+                return
+        while documents:
+            document = documents.pop()
+            if isinstance(document, str):
+                try:
+                    documents.append(json.loads(document))
+                except ValueError:
+                    self._check_text(document)
+            elif isinstance(document, list):
+                documents.extend(document)
+            elif isinstance(document, dict):
+                self._check_body(document)
+            elif isinstance(document, int) and not isinstance(document, bool):
+                self._check_customer_id(document)
+
+    def _check_customer_id(self, value: int) -> bool:
+        """True when `value` targets a given customer, False when it targets nobody (<= 0); a number
+        beyond 32 bits counts as the one it wraps to (a server that truncates would use that)."""
+        if not -(2**31) <= value <= INT32_MAX:
+            value = (value + 2**31) % 2**32 - 2**31
+        if value <= 0:
+            return False
+        if value in self.patchable:
+            return True
+        raise UnsafeRequest(f"PATCH of customer {value}, who was not given")
+
+    def _check_body(self, body: Mapping[str, Any]) -> None:
+        targeted = False
+        for value in _ci(body, "CustomerId"):
+            number = _positive_int(value)
+            if number is not None and self._check_customer_id(number):
+                targeted = True
+        if targeted:
+            return
+        pids = [p for p in _ci(body, "PersonalId") if p not in (None, "")]
+        if not pids:
+            return  # no identifier: a conformant server answers 400
+        for pid in pids:
+            pid = str(pid)
+            if len(pid) > self.personal_id_max:
+                continue
+            types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
+            exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
+            if types:
+                if all((pid, t) in self.by_type for t in types):
+                    continue
+            elif exts and all((pid, e) in self.by_ext for e in exts):
+                continue
+            raise UnsafeRequest(f"PATCH by PersonalId {pid!r} may target a customer not given")
+
+    def _check_text(self, text: str) -> None:
+        found = [_number(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
+        targeted = any(n is not None and self._check_customer_id(n) for n in found)
+        if not targeted and PERSONAL_ID_IN_TEXT.search(text):
+            raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
+
+    def withhold(self, request: httpx.Request, status: int, content: bytes) -> bytes | None:
+        """A stand-in for an answer carrying a record of a customer not given, else None."""
+        if not 200 <= status < 300 or b"ustomer" not in content:
+            return None
+        try:
+            document = json.loads(content)
+        except ValueError:
+            return None
+        records = document if isinstance(document, list) else [document]
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            for value in _ci(record, "CustomerId"):
+                number = _positive_int(value)
+                if number is not None and number not in self.readable:
+                    stand_in = {
+                        "CustomerId": number,
+                        "Message": f"qflow-contracts: the record of customer {number}, who was not given, "
+                        "is withheld (contract rule 11)",
+                    }
+                    return json.dumps(stand_in).encode("utf-8")
+        return None
+
+
+class Pacer:
+    """At most `rate` request starts per second: each start at least 1/rate after the one before."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def slot(self) -> float:
+        """Reserve the next start; the monotonic time it may happen at."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            return start
+
+
+@dataclass
+class Traffic:
+    """What went through the transport: requests sent, refused, withheld, the busiest second."""
+
+    sent: int = 0
+    patches: int = 0
+    refused: list[str] = field(default_factory=list)
+    withheld: list[int] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+
+    def busiest_second(self) -> int:
+        """The most requests started within any one second."""
+        best, low = 0, 0
+        for high, start in enumerate(self.starts):
+            while start - self.starts[low] > 1.0:
+                low += 1
+            best = max(best, high - low + 1)
+        return best
+
+
+class SafeTransport(httpx.BaseTransport):
+    """Paced, bounded, journaled; guarded by `policy` on a server the suite did not start."""
+
+    def __init__(
+        self,
+        *,
+        rate_limit: float | None,
+        request_timeout: float,
+        max_answer_bytes: int,
+        deadline: float | None = None,
+        policy: Policy | None = None,
+        journal: Journal | None = None,
+        on_request: Callable[[], None] | None = None,
+        inner: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pacer = Pacer(rate_limit, clock)
+        self.request_timeout = request_timeout
+        self.max_answer_bytes = max_answer_bytes
+        self.deadline = deadline
+        self.policy = policy
+        self.journal = journal
+        self.on_request = on_request
+        self.inner = inner or httpx.HTTPTransport()
+        self.clock = clock
+        self.traffic = Traffic()
+        self.stopped: BaseException | None = None
+        """Set when the run must send nothing more (deadline, server lost, signal): every request
+        then raises it, until `restoring()` lets the restore through."""
+        self.restoring_now = False
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def stop(self, reason: BaseException) -> None:
+        """Send nothing more but the restore: every later request raises `reason`."""
+        if self.stopped is None:
+            self.stopped = reason
+
+    def restoring(self) -> None:
+        """From now on only the restore sends: the deadline no longer applies."""
+        self.restoring_now = True
+
+    def shut(self) -> None:
+        """Nothing at all is sent any more (the run is over)."""
+        self.closed = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.closed:
+            raise Unavailable("the run is over: nothing more is sent")
+        if self.stopped is not None and not self.restoring_now:
+            raise self.stopped
+        if self.policy is not None:
+            try:
+                self.policy.check(request)
+            except UnsafeRequest as error:
+                self.traffic.refused.append(str(error))
+                self.stop(error)
+                raise
+        start = self.pacer.slot()
+        if self.deadline is not None and not self.restoring_now and start >= self.deadline:
+            reason = DeadlineReached("--max-time reached")
+            self.stop(reason)
+            raise reason
+        delay = start - self.clock()
+        if delay > 0:
+            time.sleep(delay)
+        request.read()
+        if request.method == "PATCH" and self.journal is not None:
+            self.journal.change(request.headers.get("content-type", ""), request.content)
+        request.headers["Accept-Encoding"] = "identity"
+        timeout = self.request_timeout
+        request.extensions["timeout"] = {
+            "connect": timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        with self._lock:
+            self.traffic.sent += 1
+            self.traffic.patches += request.method == "PATCH"
+            self.traffic.starts.append(self.clock())
+        if self.on_request is not None:
+            self.on_request()
+        began = self.clock()
+        try:
+            response = self.inner.handle_request(request)
+            try:
+                content = self._read(response, began)
+            finally:
+                response.close()
+        except httpx.TimeoutException:
+            raise self._lost(
+                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})")
+            ) from None
+        except httpx.TransportError as error:
+            raise self._lost(
+                Unavailable(
+                    f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
+                )
+            ) from None
+        except Unavailable as error:
+            raise self._lost(error) from None
+        if request.method == "PATCH" and self.journal is not None and 200 <= response.status_code < 300:
+            self._journal_stored(request, content)
+        if self.policy is not None:
+            stand_in = self.policy.withhold(request, response.status_code, content)
+            if stand_in is not None:
+                self.traffic.withheld.append(json.loads(stand_in)["CustomerId"])
+                content = stand_in
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+        ]
+        headers.append(("Content-Length", str(len(content))))
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            stream=httpx.ByteStream(content),
+            request=request,
+            extensions={
+                k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
+            },
+        )
+
+    def _journal_stored(self, request: httpx.Request, content: bytes) -> None:
+        """Journal what the answer says was stored, for the properties this PATCH sent."""
+        assert self.journal is not None
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            return
+        if not isinstance(answer, dict) or not isinstance(answer.get("CustomerId"), int):
+            return
+        sent = documents(request.headers.get("content-type", ""), request.content.decode("utf-8", "replace"))
+        names = {key.lower().split("[")[0] for body in sent for key in body if isinstance(key, str)}
+        values = {k: v for k, v in answer.items() if k.lower() in names and k != "CustomerId"}
+        if values and (self.policy is None or answer["CustomerId"] in self.policy.patchable):
+            self.journal.stored(int(answer["CustomerId"]), values)
+
+    def _lost(self, error: Unavailable) -> Unavailable:
+        if not self.restoring_now:
+            self.stop(error)
+        return error
+
+    def _read(self, response: httpx.Response, began: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.stream:  # type: ignore[union-attr]
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise Unavailable(f"an answer larger than {self.max_answer_bytes} bytes (not read further)")
+            if self.clock() - began > self.request_timeout:
+                raise Unavailable(f"an answer not read in whole within {self.request_timeout:g} s")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.inner.close()

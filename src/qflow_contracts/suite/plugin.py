@@ -1,169 +1,297 @@
-"""The pytest plugin behind contracts/: options, the `target`, `client` and `originals` fixtures, the
-restore at the end of the session, and the report. `pytest contracts --base-url URL` and
-`qflow-contracts run` both go through it."""
+"""The suite's pytest plugin: one class, its state in `config.stash`.
+
+`qflow-contracts run` resolves the target, reads the given customers and opens the journal itself,
+then hands the `Run` to `QflowPlugin(run)` through `pytest.main(plugins=[...])`. Plain
+`pytest contracts --qflow-base-url URL --qflow-customer-id N ...` registers the same class from
+`contracts/conftest.py`, which resolves the target from the `--qflow-*` options (checked by the same
+rules as the runner's flags). Either way the same safety applies: the paced, journaling client,
+masked reports, signals that restore, and the restore at the end. A server is treated as the
+suite's own only when the suite started it (no option can say otherwise).
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import random
-from collections.abc import Iterator
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Generator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
-import httpx
 import pytest
 from qflow_client import Client
 
-from qflow_contracts.suite.embedded import serve_embedded
-from qflow_contracts.suite.redact import redact
-from qflow_contracts.suite.report import RunRecord, render
-from qflow_contracts.suite.safety import read_customer, restore_all
+from qflow_contracts.config import OPTIONS, ConfigError, Settings, settings
+from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.suite import outcome
+from qflow_contracts.suite.evidence import Evidence, Finding
+from qflow_contracts.suite.lifecycle import (
+    Run,
+    SetupError,
+    finish,
+    open_run,
+    preflight,
+    signal_code,
+    target_for,
+)
+from qflow_contracts.suite.rules import ContractViolation, Rule
 from qflow_contracts.suite.target import Target
 
-HEADERS_ENV = "QFLOW_CONTRACTS_HEADERS"
-RECORD = pytest.StashKey[RunRecord]()
-STACK = pytest.StashKey[ExitStack]()
+RUN = pytest.StashKey[Run]()
+PREFIX = "--qflow-"
+LEGACY_MACHINE_RULES = (
+    Rule.DOB,
+    Rule.WHOLE_RECORDS,
+    Rule.GET_LOOKUP,
+    Rule.PATCH_TARGET,
+    Rule.PARTIAL_UPDATE,
+    Rule.PATCH_ANSWER,
+    Rule.ROUND_TRIP,
+    Rule.ERRORS,
+    Rule.UNKNOWN_AND_LIMITS,
+    Rule.FORM_BODIES,
+    Rule.LENIENCY,
+)
+"""What the state machine checks, for a machine that does not record its own evidence yet."""
+READ_RULES = (Rule.DOB, Rule.WHOLE_RECORDS, Rule.GET_LOOKUP, Rule.ERRORS)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """The suite's options (the runner passes the same ones)."""
-    group = parser.getgroup("qflow", "QFlow conformance suite")
-    group.addoption("--base-url", help="server under test, base path included; default: the embedded mock")
-    group.addoption("--customer-id", action="append", type=int, default=[], help="a customer it may use")
-    group.addoption("--header", action="append", default=[], help="'Name: value' sent with every request")
-    group.addoption("--read-only", action="store_true", help="GETs only")
-    group.addoption("--owned", action="store_true", help="the server was started for this run")
-    group.addoption("--max-examples", type=int, default=25, help="examples per test")
-    group.addoption("--seed", type=int, default=None, help="seed of the data generation")
-    group.addoption("--qflow-report", default=None, help="write the Markdown report here")
+def add_options(parser: pytest.Parser) -> None:
+    """The suite's pytest options: the runner's flags, prefixed with `--qflow-`."""
+    group = parser.getgroup("qflow", "QFlow conformance suite (the same options as qflow-contracts run)")
+    group.addoption(f"{PREFIX}config", dest="qflow_config", help="a TOML file of these options")
+    for option in OPTIONS:
+        flag, dest = PREFIX + option.option[2:], f"qflow_{option.name}"
+        if option.kind == "bool":
+            group.addoption(flag, dest=dest, action="store_true", default=None, help=option.help)
+        elif option.kind in ("ids", "strings"):
+            group.addoption(flag, dest=dest, action="append", default=None, help=option.help)
+        else:
+            group.addoption(flag, dest=dest, default=None, help=option.help)
 
 
-def _headers(config: pytest.Config) -> dict[str, str]:
-    headers: dict[str, str] = json.loads(os.environ.get(HEADERS_ENV) or "{}")
-    for line in config.getoption("header"):
-        name, _, value = line.partition(":")
-        if not name.strip() or not _:
-            raise pytest.UsageError(f"--header wants 'Name: value', got {line.split(':')[0]!r}")
-        headers[name.strip()] = value.strip()
-    return headers
+class MaskedStream:
+    """A text stream that masks every credential before writing (contract rule 12)."""
+
+    def __init__(self, stream: TextIO, target: Target) -> None:
+        self._stream = stream
+        self._target = target
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._target.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Resolve the target once: start the embedded mock when no --base-url is given."""
-    if not hasattr(config.option, "base_url"):
-        return
-    stack = ExitStack()
-    config.stash[STACK] = stack
-    base_url, ids, owned = config.getoption("base_url"), tuple(config.getoption("customer_id")), False
-    if base_url is None:
-        embedded = stack.enter_context(serve_embedded())
-        base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
-    elif not ids:
-        raise pytest.UsageError("--customer-id is required with --base-url")
-    seed = config.getoption("seed")
-    target = Target(
-        base_url=base_url,
-        customer_ids=ids,
-        headers=_headers(config),
-        owned=owned or bool(config.getoption("owned")),
-        read_only=bool(config.getoption("read_only")),
-        seed=seed if seed is not None else random.SystemRandom().randrange(2**32),
-        max_examples=int(config.getoption("max_examples")),
-    )
-    config.stash[TARGET] = target
-    config.stash[RECORD] = RunRecord(base_url=target.base_url, seed=target.seed)
+class QflowPlugin:
+    """The suite's plugin: fixtures `target`, `client`, `originals`, `evidence`; reports masked; the
+    restore and the verdict at the end of the session."""
+
+    def __init__(self, run: Run | None = None, settings: Settings | None = None) -> None:
+        self.run = run
+        self.settings = settings
+        self._stack = ExitStack()
+        self._made_here: list[Path] = []
+        self.exit_code: ExitCode | None = None
+        self.console: Any = None
+
+    # ---- set-up -------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if self.run is None:
+            self.run = self._resolve(config)
+        run = self.run
+        config.stash[RUN] = run
+        run.capture = config.pluginmanager.get_plugin("capturemanager")
+        run.install_signals()
+        self._private_storage()
+        if self.console is None:
+            self.console = outcome.console(cast(TextIO, MaskedStream(sys.stdout, run.target)), live=False)
+            self.console.attach(run.evidence)
+
+    def _resolve(self, config: pytest.Config) -> Run:
+        flags = {option.name: config.getoption(f"qflow_{option.name}") for option in OPTIONS}
+        flags["config"] = config.getoption("qflow_config")
+        try:
+            self.settings = settings(flags)
+        except ConfigError as error:
+            raise pytest.UsageError(f"qflow: {error}".replace(" --", f" {PREFIX}", 1)) from None
+        base_url, ids, owned = self.settings.base_url, self.settings.customer_ids, False
+        if base_url is None:
+            from qflow_contracts.suite.embedded import serve_embedded
+
+            embedded = self._stack.enter_context(serve_embedded())
+            base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
+        target = target_for(self.settings, base_url=base_url, customer_ids=ids, owned=owned)
+        run = open_run(target, out=sys.stderr)
+        try:
+            preflight(run)
+        except SetupError as error:
+            run.transport.shut()
+            self._stack.close()
+            pytest.exit(f"qflow: {error.line}", returncode=int(error.code))
+        return run
+
+    def _private_storage(self) -> None:
+        """Hypothesis' database in a temporary folder; nothing of Schemathesis' left in the working
+        directory (folders this run creates there are removed at the end)."""
+        from hypothesis import configuration
+
+        home = Path(tempfile.mkdtemp(prefix="qflow-hypothesis-"))
+        configuration.set_hypothesis_home_dir(home)
+        self._made_here.append(home)
+        for name in (".schemathesis", ".hypothesis", "schemathesis-report"):
+            if not Path(name).exists():
+                self._stack.callback(self._remove_if_made, Path(name).resolve())
+
+    @staticmethod
+    def _remove_if_made(path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Everything pytest prints goes through the mask."""
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and not isinstance(reporter._tw._file, MaskedStream):
+            reporter._tw._file = MaskedStream(reporter._tw._file, session.config.stash[RUN].target)
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        target = config.stash[RUN].target
+        kind = "embedded mock" if target.owned else "a server not started by the suite: safe mode"
+        pace = f", at most {target.rate_limit:g} requests/s" if target.rate_limit else ""
+        return target.mask(
+            f"qflow: {target.base_url} ({kind}), customers {list(target.customer_ids)}, "
+            f"seed {target.seed}{pace}"
+        )
+
+    # ---- fixtures -----------------------------------------------------------------------------
+
+    @pytest.fixture(scope="session")
+    def target(self, pytestconfig: pytest.Config) -> Target:
+        """The server under test and what the suite may do to it."""
+        return pytestconfig.stash[RUN].target
+
+    @pytest.fixture(scope="session")
+    def evidence(self, pytestconfig: pytest.Config) -> Evidence:
+        """The run's ledger: every request is counted in it, every check records in it."""
+        return pytestconfig.stash[RUN].evidence
+
+    @pytest.fixture(scope="session")
+    def client(self, pytestconfig: pytest.Config) -> Client:
+        """The generated client on the paced, bounded, journaling transport."""
+        return pytestconfig.stash[RUN].client
+
+    @pytest.fixture(scope="session")
+    def originals(self, pytestconfig: pytest.Config) -> dict[int, dict[str, Any]]:
+        """Every given customer as first read, before any change (journaled)."""
+        return pytestconfig.stash[RUN].originals
+
+    @pytest.fixture(scope="session")
+    def run_state(self, pytestconfig: pytest.Config) -> Run:
+        """The whole run (transport, journal, witnesses), for the suite's own tests."""
+        return pytestconfig.stash[RUN]
+
+    # ---- during the run -----------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        run = item.config.stash[RUN]
+        error = call.excinfo.value if call.excinfo is not None else None
+        if report.when == "call" and error is not None:
+            if run.availability(error):
+                reason = run.transport.stopped or error
+                item.session.shouldstop = f"qflow: stopped ({type(reason).__name__}: {reason})"
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), 0, run.target.mask(f"stopped: {reason}"))
+                return report
+            if isinstance(error, ContractViolation):
+                run.evidence.failed(
+                    Finding(
+                        error.rule,
+                        key=run.target.mask(error.detail.splitlines()[0] if error.detail else error.rule.id),
+                        summary=run.target.mask(error.detail.splitlines()[0] if error.detail else ""),
+                        detail=run.target.mask(error.detail),
+                        reproduction=run.target.mask(error.reproduction) if error.reproduction else None,
+                    )
+                )
+            else:
+                run.info.stopped = run.target.mask(f"the suite failed in {item.name}: {type(error).__name__}")
+        if report.when == "call" and report.passed and item.name.startswith("test_customers_behave"):
+            self._legacy_machine_evidence(run)
+        if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+            report.longrepr = run.target.mask(str(report.longreprtext))
+        report.sections = [(name, run.target.mask(text)) for name, text in report.sections]
+        return report
+
+    @staticmethod
+    def _legacy_machine_evidence(run: Run) -> None:
+        """A state machine that records no evidence of its own: its passing run held its rules."""
+        if any(run.evidence.tallies[rule].checks for rule in LEGACY_MACHINE_RULES):
+            return
+        for rule in READ_RULES if run.target.read_only else LEGACY_MACHINE_RULES:
+            run.evidence.held(rule)
+
+    # ---- the end ------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        run = session.config.stash.get(RUN, None)
+        if run is None:
+            return
+        self.exit_code = conclude(run, self.settings, self.console)
+        session.exitstatus = int(self.exit_code)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        run = config.stash.get(RUN, None)
+        if run is not None:
+            run.capture = None
+            run.uninstall_signals()
+            run.http.close()
+        if self.console is not None:
+            self.console.close()
+        for path in self._made_here:
+            shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            self._stack.close()
 
 
-TARGET = pytest.StashKey[Target]()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the embedded mock."""
-    if STACK in config.stash:
-        config.stash[STACK].close()
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """Where the run goes, and its seed."""
-    if TARGET not in config.stash:
-        return None
-    target = config.stash[TARGET]
-    kind = "embedded mock" if target.owned else "a server not started by the suite: safe mode"
-    return f"qflow: {target.base_url} ({kind}), customers {list(target.customer_ids)}, seed {target.seed}"
-
-
-@pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config) -> Target:
-    """The server under test and what the suite may do to it."""
-    return pytestconfig.stash[TARGET]
-
-
-@pytest.fixture(scope="session")
-def client(target: Target) -> Client:
-    """The generated client, pointed at the target with its headers."""
-    return Client(
-        base_url=target.base_url,
-        headers=target.headers,
-        timeout=httpx.Timeout(15.0),
-        raise_on_unexpected_status=False,
-    )
-
-
-@pytest.fixture(scope="session")
-def originals(target: Target, client: Client, pytestconfig: pytest.Config) -> Iterator[dict[int, Any]]:
-    """Every given customer as read before any change; put back, and read again, at the end."""
-    records = {cid: read_customer(client, cid) for cid in target.customer_ids}
-    yield records
-    if target.read_only:
-        verdict_text, ok = "restore: not needed (read-only run)", True
-    elif target.owned:
-        verdict_text, ok = "restore: not needed (the embedded mock is discarded after the run)", True
-    else:
-        verdict = restore_all(client, records)
-        verdict_text, ok = verdict.summary(), verdict.ok
-    record = pytestconfig.stash[RECORD]
-    record.restore, record.restore_ok = verdict_text, ok
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Gather failures for the report."""
-    config = getattr(report, "config", None) or _CONFIG.get("config")
-    if config is None or RECORD not in config.stash or report.when != "call":
-        return
-    record = config.stash[RECORD]
-    if report.failed:
-        record.add_failure(report.nodeid, redact(str(report.longreprtext), config.stash[TARGET].secrets))
-    elif report.passed:
-        record.passed.append(report.nodeid)
-
-
-_CONFIG: dict[str, pytest.Config] = {}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Remember the config for the report hooks."""
-    _CONFIG["config"] = session.config
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """Say the restore's verdict and the seed at the end of every run."""
-    if RECORD in config.stash:
-        record = config.stash[RECORD]
-        terminalreporter.write_line(record.restore, red=not record.restore_ok, green=record.restore_ok)
-        terminalreporter.write_line(f"seed: {record.seed} (rerun with --seed {record.seed})")
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A failed restore fails the run; write the report."""
-    config = session.config
-    if RECORD not in config.stash:
-        return
-    record = config.stash[RECORD]
-    if not record.restore_ok:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    path = config.getoption("qflow_report")
-    if path:
-        Path(path).write_text(redact(render(record), config.stash[TARGET].secrets), encoding="utf-8")
+def conclude(run: Run, settings: Settings | None, console: Any) -> ExitCode:
+    """Restore, then the verdict block, the reports and the exit code (a signal's when the restore
+    held)."""
+    finish(run)
+    if run.target.owned:
+        run.evidence.not_exercised(Rule.ONLY_GIVEN, "the embedded mock is the suite's own server")
+    rules = outcome.asked(run.target)
+    if console is None:
+        console = outcome.console(cast(TextIO, MaskedStream(sys.stdout, run.target)), live=False)
+    console.verdict(run.evidence, run.info, rules)
+    console.close()
+    if settings is not None:
+        outcome.write_reports(
+            run.evidence,
+            run.info,
+            rules,
+            run.target,
+            markdown=settings.report,
+            junit=settings.junit_xml,
+            html=settings.html,
+        )
+    code = outcome.verdict_code(run.evidence, run.info, rules)
+    signalled = signal_code(run)
+    if signalled is not None and code != ExitCode.RESTORE_INCOMPLETE:
+        return signalled
+    return code

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from qflow_contracts.suite.redact import redact
+from qflow_contracts.suite.redact import Masker
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ class Target:
         """Header values that must never appear in any output."""
         return tuple(value for value in self.headers.values() if value)
 
+    @cached_property
+    def _masker(self) -> Masker:
+        return Masker(self.secrets)
+
     def mask(self, text: str) -> str:
-        """`text` with every form of every credential replaced (contract rule 12)."""
-        return redact(text, self.secrets)
+        """`text` with every form of every credential replaced (contract rule 12): as sent, after
+        its auth scheme, JSON-, XML- and URL-encoded, base64, and a fragment left at a cut."""
+        return self._masker(text)
+
+    @property
+    def readable_ids(self) -> frozenset[int]:
+        """The customers the suite may read: the given ones and the witnesses."""
+        return frozenset(self.customer_ids) | frozenset(self.witness_ids)
