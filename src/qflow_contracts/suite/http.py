@@ -305,6 +305,8 @@ class SafeTransport(httpx.BaseTransport):
         then raises it, until `restoring()` lets the restore through."""
         self.restoring_now = False
         self.closed = False
+        self.patch_in_doubt = False
+        """A PATCH got no answer: the server may still apply it."""
         self._lock = threading.Lock()
 
     def stop(self, reason: BaseException) -> None:
@@ -366,16 +368,17 @@ class SafeTransport(httpx.BaseTransport):
                 response.close()
         except httpx.TimeoutException:
             raise self._lost(
-                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})")
+                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
             ) from None
         except httpx.TransportError as error:
             raise self._lost(
                 Unavailable(
                     f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
-                )
+                ),
+                request,
             ) from None
         except Unavailable as error:
-            raise self._lost(error) from None
+            raise self._lost(error, request) from None
         if request.method == "PATCH" and self.journal is not None and 200 <= response.status_code < 300:
             self._journal_stored(request, content)
         if self.policy is not None:
@@ -414,7 +417,9 @@ class SafeTransport(httpx.BaseTransport):
         if values and (self.policy is None or answer["CustomerId"] in self.policy.patchable):
             self.journal.stored(int(answer["CustomerId"]), values)
 
-    def _lost(self, error: Unavailable) -> Unavailable:
+    def _lost(self, error: Unavailable, request: httpx.Request | None = None) -> Unavailable:
+        if request is not None and request.method == "PATCH":
+            self.patch_in_doubt = True
         if not self.restoring_now:
             self.stop(error)
         return error
