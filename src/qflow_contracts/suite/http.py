@@ -54,12 +54,22 @@ def _number(text: str) -> int | None:
 
 
 def _positive_int(value: object) -> int | None:
+    """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
+    a boolean (1 or 0), a string of digits; None for anything else."""
     if isinstance(value, bool):
-        return None
+        return int(value)
     if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
     if isinstance(value, str):
-        return _number(value)
+        if NUMBER.fullmatch(value):
+            return _number(value)
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number == number and number.is_integer() else None
     return None
 
 
