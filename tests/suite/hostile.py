@@ -5,6 +5,7 @@ wrapper that logs every request and can misbehave the way a production server do
 - `echo`: error pages quote the credential (whole, after its scheme, JSON-, URL- and XML-escaped,
   and once straddling the 600th character, where the suite cuts long answers);
 - `silent_after`: the server stops answering after N requests (each later request hangs);
+- `stall_at`: one request is answered late, once (a timeout mid-run);
 - `defect`: one of the mock's deliberate bugs (`patch-wrong-record` writes a second record).
 
 The server runs on a thread of the test process (uvicorn), so the tests read its log directly.
@@ -66,6 +67,9 @@ class Hostile:
     defect: str | None = None
     echo: bool = False
     silent_after: int | None = None
+    stall_at: int | None = None
+    """The first GET from the N-th request on is answered only after `stall_for` seconds, once."""
+    stall_for: float = 0.0
     edit: Edit | None = None
     log: list[Seen] = field(default_factory=list)
     answers: list[tuple[Seen, int, bytes]] = field(default_factory=list)
@@ -101,6 +105,9 @@ class Hostile:
         if self.silent_after is not None and count > self.silent_after:
             await asyncio.sleep(3600)  # no answer, ever
             return
+        if self.stall_at is not None and count >= self.stall_at and seen.method == "GET":
+            self.stall_at = None
+            await asyncio.sleep(self.stall_for)
         if (
             self.edit is not None
             and not self.edit.done

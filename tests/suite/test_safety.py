@@ -316,12 +316,16 @@ def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
     tmp_path: Path, deployment: tuple[Hostile, str]
 ) -> None:
     hostile, url = deployment
-    process = _start(url, tmp_path, *_ids((101, 104)), "--rate-limit", "10", "--max-time", "15")
+    process = _start(
+        url, tmp_path, *_ids((101, 104)), "--rate-limit", "10", "--max-examples", "2", "--max-time", "60"
+    )
     try:
         code, out, err = _finish(process)
     finally:
         _stop(process)
     assert code in (0, 5), out[-3000:] + err[-2000:]
+    if code == 5:
+        assert "rules not finished" in err
     assert len(hostile.log) > 30
     assert hostile.busiest_second() <= 11
 
@@ -350,4 +354,20 @@ def test_a_server_that_stops_answering_ends_the_run_within_max_time_and_the_time
         hostile.silent_after = None
         code, output = _restore(journal, tmp_path)
         assert code == 0, output
+        assert records(url) == before
+
+
+def test_a_timeout_mid_run_is_availability_not_a_finding(tmp_path: Path) -> None:
+    hostile = Hostile(stall_at=40, stall_for=3.0)
+    with serve(hostile) as url:
+        before = records(url)
+        hostile.log.clear()
+        process = _start(url, tmp_path, *_ids(), "--rate-limit", "100", "--request-timeout", "1")
+        try:
+            code, out, err = _finish(process)
+        finally:
+            _stop(process)
+        assert code == 3, out[-3000:] + err[-2000:]
+        assert "stopped answering" in err and "Traceback" not in out + err
+        assert "NOT CONFORMANT" not in out
         assert records(url) == before

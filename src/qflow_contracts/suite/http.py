@@ -54,12 +54,22 @@ def _number(text: str) -> int | None:
 
 
 def _positive_int(value: object) -> int | None:
+    """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
+    a boolean (1 or 0), a string of digits; None for anything else."""
     if isinstance(value, bool):
-        return None
+        return int(value)
     if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
     if isinstance(value, str):
-        return _number(value)
+        if NUMBER.fullmatch(value):
+            return _number(value)
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return int(number) if number == number and number.is_integer() else None
     return None
 
 
@@ -305,6 +315,8 @@ class SafeTransport(httpx.BaseTransport):
         then raises it, until `restoring()` lets the restore through."""
         self.restoring_now = False
         self.closed = False
+        self.patch_in_doubt = False
+        """A PATCH got no answer: the server may still apply it."""
         self._lock = threading.Lock()
 
     def stop(self, reason: BaseException) -> None:
@@ -366,16 +378,17 @@ class SafeTransport(httpx.BaseTransport):
                 response.close()
         except httpx.TimeoutException:
             raise self._lost(
-                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})")
+                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
             ) from None
         except httpx.TransportError as error:
             raise self._lost(
                 Unavailable(
                     f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
-                )
+                ),
+                request,
             ) from None
         except Unavailable as error:
-            raise self._lost(error) from None
+            raise self._lost(error, request) from None
         if request.method == "PATCH" and self.journal is not None and 200 <= response.status_code < 300:
             self._journal_stored(request, content)
         if self.policy is not None:
@@ -414,7 +427,9 @@ class SafeTransport(httpx.BaseTransport):
         if values and (self.policy is None or answer["CustomerId"] in self.policy.patchable):
             self.journal.stored(int(answer["CustomerId"]), values)
 
-    def _lost(self, error: Unavailable) -> Unavailable:
+    def _lost(self, error: Unavailable, request: httpx.Request | None = None) -> Unavailable:
+        if request is not None and request.method == "PATCH":
+            self.patch_in_doubt = True
         if not self.restoring_now:
             self.stop(error)
         return error

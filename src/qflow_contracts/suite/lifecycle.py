@@ -5,6 +5,7 @@ client, the preflight reads, the journal), stop (a signal, the deadline, a lost 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import signal
 import sys
@@ -26,7 +27,8 @@ from qflow_contracts.config import (
     Settings,
 )
 from qflow_contracts.exitcodes import ExitCode
-from qflow_contracts.spec import customer_properties
+from qflow_contracts.resources import spec_path
+from qflow_contracts.spec import customer_properties, load_spec
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.http import DeadlineReached, Policy, SafeTransport, Unavailable, UnsafeRequest
 from qflow_contracts.suite.journal import Journal, JournalError, default_path, read, state_folder, unfinished
@@ -204,6 +206,8 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
         customer_ids=target.customer_ids,
         witness_ids=target.witness_ids,
         journal=str(target.journal) if target.journal else None,
+        spec_version=str(load_spec().get("info", {}).get("version", "unknown")),
+        spec_digest=hashlib.sha256(spec_path().read_bytes()).hexdigest(),
     )
     return Run(target, transport, http, client, evidence, info, out, started=started)
 
@@ -358,6 +362,8 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             info.restore, info.restore_ok = "restore: not needed (no PATCH was sent)", True
             run.journal.done(info.restore)
         else:
+            if run.transport.patch_in_doubt:
+                time.sleep(min(target.request_timeout, 10.0))  # a PATCH without answer may still land
             written = read(run.journal.path)
             verdict = restore(run.http, written, target.mask)
             run.verdict = verdict

@@ -27,6 +27,7 @@ from qflow_contracts.config import OPTIONS, ConfigError, Settings, settings
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.suite import outcome
 from qflow_contracts.suite.evidence import Evidence, Finding
+from qflow_contracts.suite.http import Unavailable
 from qflow_contracts.suite.lifecycle import (
     Run,
     SetupError,
@@ -276,6 +277,15 @@ def conclude(run: Run, settings: Settings | None, console: Any) -> ExitCode:
     if run.target.owned:
         run.evidence.not_exercised(Rule.ONLY_GIVEN, "the embedded mock is the suite's own server")
     rules = outcome.asked(run.target)
+    if run.info.stopped:
+        unfinished = [rule for rule in Rule if rule in rules and not run.evidence.tallies[rule].checks]
+        for rule in unfinished:
+            run.evidence.not_exercised(rule, f"the run stopped early: {run.info.stopped}")
+        if unfinished:
+            run.say(
+                f"qflow-contracts: stopped ({run.info.stopped}); rules not finished: "
+                + ", ".join(rule.id for rule in unfinished)
+            )
     if console is None:
         console = outcome.console(cast(TextIO, MaskedStream(sys.stdout, run.target)), live=False)
     console.verdict(run.evidence, run.info, rules)
@@ -291,6 +301,8 @@ def conclude(run: Run, settings: Settings | None, console: Any) -> ExitCode:
             html=settings.html,
         )
     code = outcome.verdict_code(run.evidence, run.info, rules)
+    if isinstance(run.transport.stopped, Unavailable) and code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE):
+        code = ExitCode.UNAVAILABLE  # a timeout is the server's availability, not the contract
     signalled = signal_code(run)
     if signalled is not None and code != ExitCode.RESTORE_INCOMPLETE:
         return signalled

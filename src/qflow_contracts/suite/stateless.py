@@ -188,7 +188,7 @@ def check(case: Any, target: Target, evidence: Evidence, session: requests.Sessi
             title = str(getattr(failure, "title", type(failure).__name__))
             summary = target.mask(f"{case.method} {case.path}: {title}")
             detail = target.mask(str(getattr(failure, "message", "")))
-            curl = case.as_curl_command()
+            curl = case.as_curl_command(headers={name: "***" for name in target.headers})
             evidence.failed(
                 Finding(rule, key=summary, summary=summary, detail=detail, reproduction=target.mask(curl))
             )
