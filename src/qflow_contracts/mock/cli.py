@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--defect", default=None, help="switch on one deliberate bug (see `qflow-mock defects`)"
     )
+    serve.add_argument(
+        "--lenient",
+        action="store_true",
+        help="read JSON as ASP.NET's Json.NET does (its conversions, any case)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")
     return parser
@@ -48,7 +53,12 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         get_defect(args.defect)
         app = create_app(
-            prefix=args.prefix, fixtures=args.fixtures, db=args.db, api_key=args.api_key, defect=args.defect
+            prefix=args.prefix,
+            fixtures=args.fixtures,
+            db=args.db,
+            api_key=args.api_key,
+            defect=args.defect,
+            lenient=args.lenient,
         )
     except (ValueError, FixtureError) as error:
         print(f"qflow-mock: {error}", file=sys.stderr)

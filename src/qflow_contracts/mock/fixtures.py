@@ -95,5 +95,5 @@ def load_fixtures(path: Path | None = None, spec: dict[str, Any] | None = None) 
                         f"fixtures {source}: PersonalId {key[1]!r} repeats within type {type_id}"
                     )
                 seen_personal.add(key)
-        customers.append({name: record[name] for name in customer_schema["properties"]})
+        customers.append({name: record.get(name) for name in customer_schema["properties"]})
     return Fixtures(customers=customers, id_types=types)
