@@ -20,6 +20,8 @@ from qflow_contracts.suite.machine import run_machine
 from qflow_contracts.suite.target import Target
 
 CUSTOMER_IDS = tuple(customer["CustomerId"] for customer in load_fixtures().customers)
+APIS: dict[str, Any] = {}
+"""Each running mock's `CustomersApi`, by base URL (tests may change its answers)."""
 
 
 @contextmanager
@@ -44,12 +46,20 @@ def mock_server(
         if server.started:
             break
         time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}/API"
+    APIS[url] = app.state.api
     try:
-        yield f"http://127.0.0.1:{port}/API"
+        yield url
     finally:
+        APIS.pop(url, None)
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def mock_server_api(url: str) -> Any:
+    """The `CustomersApi` of the mock serving `url`."""
+    return APIS[url]
 
 
 def connect(

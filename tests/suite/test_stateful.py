@@ -158,16 +158,6 @@ def test_read_only_still_checks_lookups() -> None:
     assert "rule-3" in rules_failed(evidence), describe(evidence)
 
 
-def test_without_a_personal_id_patch_by_personal_id_is_not_exercised() -> None:
-    with mock_server() as url:
-        evidence = run(url, ids=(103,), owned=False, seed=14, max_examples=2)
-    assert not evidence.findings(), describe(evidence)
-    notes = (
-        evidence.tallies[Rule.PATCH_TARGET].not_exercised + evidence.tallies[Rule.GET_LOOKUP].not_exercised
-    )
-    assert any("PersonalId" in note for note in notes), notes
-
-
 @pytest.mark.parametrize("error", [Unavailable("timed out"), DeadlineReached("--max-time 1")])
 def test_availability_propagates_and_is_never_a_finding(error: Exception) -> None:
     with mock_server() as url:

@@ -6,6 +6,7 @@ default fixtures, it must pass the correct server and still catch the broken one
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pytest
 
 from qflow_contracts.mock.defects import CATALOGUE
 from qflow_contracts.suite.evidence import Evidence
-from tests.suite.servers import describe, mock_server, rules_failed
+from qflow_contracts.suite.rules import Rule
+from tests.suite.servers import describe, mock_server, mock_server_api, rules_failed
 from tests.suite.servers import run as run_against
 
 EMPTY: dict[str, Any] = {
@@ -112,6 +114,24 @@ def test_the_correct_mock_passes_when_only_the_empty_customer_is_given(fixture_f
         first = run(url, owned=False, seed=15, ids=(7004,))
         second = run(url, owned=True, seed=16, ids=(7004,))
     assert not first.findings() and not second.findings(), describe(first) + describe(second)
+    for evidence in (first, second):
+        notes = evidence.tallies[Rule.PATCH_TARGET].not_exercised
+        assert any("PATCH by PersonalId not checked" in note for note in notes), notes
+        notes = evidence.tallies[Rule.GET_LOOKUP].not_exercised
+        assert any("GET by idType/idTypeExtRef not checked" in note for note in notes), notes
+
+
+def _with_extra_properties(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "LastModified": "2026-01-01T00:00:00Z", "Links": [{"rel": "self"}], "customerid": 0}
+
+
+def test_extra_properties_in_answers_are_no_finding(fixture_file: Path) -> None:
+    """A server may answer properties the spec does not list (a newer release): they are ignored."""
+    with mock_server(fixtures=fixture_file) as url:
+        api = mock_server_api(url)
+        api.defect = replace(api.defect, render=_with_extra_properties)
+        evidence = run(url, owned=True, seed=22)
+    assert not evidence.findings(), describe(evidence)
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "defects":
         for name, defect in CATALOGUE.items():
-            print(f"{name:32} {defect.category:20} {defect.description}")
+            rule = defect.rule.id if defect.rule else ""
+            print(f"{name:32} {rule:18} {defect.category:20} {defect.description}")
         return 0
     return _serve(args)
 

@@ -92,9 +92,7 @@ class Checks:
     def no_server_error(self, exchange: Exchange, what: str) -> None:
         """No input ever gets a 5xx (contract rule 8)."""
         if exchange.status >= 500:
-            self.fail(
-                Rule.ERRORS, f"5xx:{what.split(' ', 1)[0]}", f"{what}: answered {exchange.status}", exchange
-            )
+            self.fail(Rule.ERRORS, f"5xx:{exchange.method}", f"{what}: answered {exchange.status}", exchange)
         self.held(Rule.ERRORS)
 
     def media_type(self, exchange: Exchange, what: str) -> None:
@@ -125,7 +123,9 @@ class Checks:
                 Rule.PATCH_ANSWER, "status:2xx", f"{what}: expected 200 with the whole record", exchange
             )
         if exchange.status != 200:
-            self.fail(status_rule, f"status:{what.split(' ', 1)[0]}", f"{what}: expected 200", exchange)
+            self.fail(
+                status_rule, f"status:{exchange.method}:{exchange.status}", f"{what}: expected 200", exchange
+            )
         self.media_type(exchange, what)
         body = exchange.body
         if not isinstance(body, dict):

@@ -91,7 +91,13 @@ class Server:
     def _send(self, rule: Rule, **kwargs: Any) -> Exchange:
         self.evidence.request(rule)
         try:
-            response = self.http.request(**kwargs)
+            try:
+                response = self.http.request(**kwargs)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                if kwargs.get("method", "").upper() != "GET":
+                    raise
+                # a kept-alive connection the server closed (after a 500, say): a GET is sent again
+                response = self.http.request(**kwargs)
         except httpx.TransportError as error:
             raise Unavailable(
                 f"{kwargs.get('method')} {kwargs.get('url')}: {type(error).__name__}"

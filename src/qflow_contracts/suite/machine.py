@@ -56,7 +56,7 @@ NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
 DEFAULT_STEPS = 20
 """Rules per example after the opening."""
 
-EXAMPLES_PER_BUDGET_UNIT = 1
+EXAMPLES_PER_BUDGET_UNIT = 2
 """Examples per unit of `Target.max_examples`."""
 
 SWEEP_EVERY = 4
@@ -262,9 +262,8 @@ class CustomersMachine(RuleBasedStateMachine):
     def _by_extref(self, cid: int, id_type: int | Unset) -> None:
         record = self.s.policy.originals[cid]
         pid, ext = record["PersonalId"], record["PersonalIdTypeExtRef"]
-        what = (
-            f"GET Customers/{pid!r}?idTypeExtRef={ext!r}&idType={id_type}: customer {cid}, idTypeExtRef wins"
-        )
+        shown = "" if id_type is UNSET else f"&idType={id_type}"
+        what = f"GET Customers/{pid!r}?idTypeExtRef={ext!r}{shown}: customer {cid}, idTypeExtRef wins"
         self.s.lookup(cid, pid, id_type, ext, what)
 
     def _malformed_id_type(self, cid: int, query: str) -> None:
@@ -346,7 +345,9 @@ class CustomersMachine(RuleBasedStateMachine):
                     self.keys.setdefault(cid, []).append(key)
         return changes
 
-    def _json(self, cid: int, body: dict[str, Any], what: str, *, unknown: Any = None) -> Action:
+    def _json(
+        self, cid: int, body: dict[str, Any], what: str, *, unknown: Any = None, lower_type: int | None = None
+    ) -> Action:
         """PATCH `body` as JSON through the generated client; checked against the model."""
         update = CustomerUpdate.from_dict(body)
         if unknown is not None:
@@ -357,7 +358,9 @@ class CustomersMachine(RuleBasedStateMachine):
         def action() -> None:
             if self.s.policy.allowed(body):
                 send = functools.partial(self.s.server.patch_typed, Rule.PARTIAL_UPDATE, update)
-                self.s.accepted(cid, sent, send, what, status_rule)
+                self.s.accepted(cid, sent, send, what, status_rule, lower_type=lower_type)
+                if status_rule is Rule.UNKNOWN_AND_LIMITS:
+                    self.s.checks.held(Rule.UNKNOWN_AND_LIMITS)
 
         return action
 
@@ -515,8 +518,8 @@ class CustomersMachine(RuleBasedStateMachine):
         if data.draw(st.booleans(), label="PersonalIdTypeId null"):
             body["PersonalIdTypeId"] = data.draw(st.sampled_from([None, 0]), label="PersonalIdTypeId")
         body.update(self._changes(data, cid))
-        patch = self._json(cid, body, f"PATCH by PersonalId {pid!r} with no type")
-        self._run([patch])
+        lower = self.s.policy.originals[cid]["PersonalIdTypeId"]
+        self._run([self._json(cid, body, f"PATCH by PersonalId {pid!r} with no type", lower_type=lower)])
 
     @precondition(_patching)
     @rule(data=st.data())
@@ -599,7 +602,7 @@ def build_machine(session: Session) -> type[CustomersMachine]:
 
 
 def default_examples(target: Target) -> int:
-    """Examples for a run: the target's budget (at least 3)."""
+    """Examples for a run: twice the target's budget (at least 3)."""
     return max(3, EXAMPLES_PER_BUDGET_UNIT * target.max_examples)
 
 

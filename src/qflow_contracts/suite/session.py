@@ -198,13 +198,21 @@ class Session:
         send: Callable[[], Exchange],
         what: str,
         status_rule: Rule,
-    ) -> Record:
+        *,
+        lower_type: int | None = None,
+    ) -> Record | None:
         """A PATCH that must update `cid`: answered 200 with the record the model predicts, which is
-        what the next GET returns (rules 4 to 7), nothing else changed (checked later)."""
+        what the next GET returns (rules 4 to 7), nothing else changed (checked later).
+
+        With `lower_type` (a PATCH by PersonalId alone, whose type is the lowest the server knows),
+        404 or a record of that PersonalId in a type below `lower_type` is right too: the server
+        may know a type no given customer has."""
         self.verify(cid)
         before = self.model[cid]
         exchange = send()
         self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+        if lower_type is not None and self._lower_type_answered(cid, exchange, sent, lower_type, what):
+            return None
         self.reducible = Reducible(cid, sent, before)
         try:
             if exchange.status == 404:
@@ -231,6 +239,27 @@ class Session:
             return answer
         finally:
             self.reducible = None
+
+    def _lower_type_answered(
+        self, cid: int, exchange: Exchange, sent: Mapping[str, Any], lower_type: int, what: str
+    ) -> bool:
+        """Whether a PATCH by PersonalId alone found a record of a lower type than `cid`'s (or none)."""
+        if exchange.status == 404:
+            self.checks.refusal(exchange, (404,), Rule.PATCH_TARGET, what, "lowest-type")
+            return True
+        body = exchange.body if exchange.status == 200 and isinstance(exchange.body, dict) else {}
+        other, type_id = body.get("CustomerId"), body.get("PersonalIdTypeId")
+        if other == cid or not isinstance(type_id, int) or isinstance(type_id, bool):
+            return False
+        if (
+            body.get("PersonalId") == sent.get("PersonalId")
+            and type_id < lower_type
+            and other not in self.model
+        ):
+            self.touched(None, Rule.PATCH_TARGET, what)
+            self.checks.held(Rule.PATCH_TARGET)
+            return True
+        return False
 
     def refused(
         self,
