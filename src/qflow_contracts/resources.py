@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent.parent
+
+SPEC_ENV = "QFLOW_CONTRACTS_SPEC"
+"""An environment variable naming another OpenAPI document to use instead of the packaged one."""
 
 
 def _find(packaged: str, in_checkout: str) -> Path:
@@ -17,7 +21,10 @@ def _find(packaged: str, in_checkout: str) -> Path:
 
 
 def spec_path() -> Path:
-    """The OpenAPI document, the single source of truth."""
+    """The OpenAPI document, the single source of truth (`$QFLOW_CONTRACTS_SPEC` when set)."""
+    chosen = os.environ.get(SPEC_ENV, "").strip()
+    if chosen:
+        return Path(chosen)
     return _find("qflow-customers.openapi.yaml", "spec/qflow-customers.openapi.yaml")
 
 

@@ -17,6 +17,9 @@ import yaml
 
 from qflow_contracts.resources import spec_path
 
+IDENTITY_KEY = "x-qflow-identity"
+"""The spec's extension marking a property that selects a record and that PATCH never changes."""
+
 RESPONSE_SCHEMA = "Customer"
 REQUEST_SCHEMA = "CustomerUpdate"
 FORM_SCHEMA = "CustomerUpdateForm"
@@ -84,28 +87,36 @@ class Property:
     maximum: int | None
     pattern: str | None
     schema: dict[str, Any]
+    identity: bool = False
+    """Marked `x-qflow-identity`: it selects the record, and PATCH never changes it."""
 
 
 def customer_properties(spec: dict[str, Any] | None = None) -> tuple[Property, ...]:
     """The Customer record's properties, in the spec's order."""
+    return schema_properties(RESPONSE_SCHEMA, spec)
+
+
+def schema_properties(name: str, spec: dict[str, Any] | None = None) -> tuple[Property, ...]:
+    """The properties of the component schema `name` (`CustomerUpdate`, ...), in the spec's order."""
     document = spec if spec is not None else load_spec()
-    customer = schema(document, RESPONSE_SCHEMA)
-    required = set(customer.get("required") or ())
+    component = schema(document, name)
+    required = set(component.get("required") or ())
     found: list[Property] = []
-    for name, raw in (customer.get("properties") or {}).items():
+    for prop_name, raw in (component.get("properties") or {}).items():
         node = resolve(document, raw)
         found.append(
             Property(
-                name=name,
+                name=prop_name,
                 type=str(node.get("type", "object")),
                 format=node.get("format"),
                 nullable=bool(node.get("nullable", False)),
-                required=name in required,
+                required=prop_name in required,
                 max_length=node.get("maxLength"),
                 minimum=node.get("minimum"),
                 maximum=node.get("maximum"),
                 pattern=node.get("pattern"),
                 schema=node,
+                identity=bool(node.get(IDENTITY_KEY, raw.get(IDENTITY_KEY, False))),
             )
         )
     return tuple(found)

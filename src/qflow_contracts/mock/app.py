@@ -29,7 +29,16 @@ from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.mock.records import normalize_dob
 from qflow_contracts.mock.store import MemoryStore, Record, open_store
 from qflow_contracts.mock.traffic import CountingMiddleware, Delay, DelayMiddleware, RequestCounter
-from qflow_contracts.mock.validation import INTEGER_TEXT, ModelState, Validators, load_spec, read_int
+from qflow_contracts.mock.validation import (
+    INTEGER_TEXT,
+    LenientJsonError,
+    ModelState,
+    Validators,
+    jsonnet_convert,
+    load_spec,
+    read_int,
+    read_lenient_json,
+)
 
 MAX_BODY = 1024 * 1024
 JSON = "application/json; charset=utf-8"
@@ -89,8 +98,11 @@ class Problem(Exception):
 class CustomersApi:
     """The two operations over one store, one validator set and one (possibly absent) defect."""
 
-    def __init__(self, store: MemoryStore, validators: Validators, defect: Defect) -> None:
+    def __init__(
+        self, store: MemoryStore, validators: Validators, defect: Defect, *, lenient: bool = False
+    ) -> None:
         self.store = store
+        self.lenient = lenient
         self.validators = validators
         self.model = validators.model
         self.defect = defect
@@ -193,6 +205,8 @@ class CustomersApi:
             if len(raw) > MAX_BODY:
                 raise Problem(413, f"The request body is larger than {MAX_BODY} bytes.")
         body = self._parse_form(bytes(raw)) if is_form else self._parse_json(bytes(raw))
+        if self.lenient and not is_form:
+            body = jsonnet_convert(body, self.model.update_schema.get("properties", {}))
         if self.defect.prepare is not None:
             body = self.defect.prepare(body, self.model)
         state = self.validators.check_form(body) if is_form else self.validators.check_update(body)
@@ -204,8 +218,8 @@ class CustomersApi:
 
     def _parse_json(self, raw: bytes) -> dict[str, Any]:
         try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
+            value = read_lenient_json(raw) if self.lenient else orjson.loads(raw)
+        except (orjson.JSONDecodeError, LenientJsonError) as error:
             if self.defect.has("invalid-json-500"):
                 raise RuntimeError("unparsed body") from error
             raise Problem(400, INVALID, detail=f"The body is not valid JSON: {error}") from None
@@ -276,8 +290,9 @@ class CustomersApi:
         updated = dict(record)
         nulls_clear = self.defect.has("null-clears")
         falsy_ignored = self.defect.has("falsy-ignored")
+        newest = self.model.properties[-1] if self.defect.has("newest-property-not-stored") else None
         for name in self.updatable:
-            if name not in body:
+            if name not in body or name == newest:
                 continue
             value = body[name]
             if value is None:
@@ -403,18 +418,21 @@ def create_app(
     defect: str | None = None,
     delay: Delay | None = None,
     stats_file: Path | None = None,
+    lenient: bool = False,
 ) -> Starlette:
     """The mock server as an ASGI app. Raises ValueError (or FixtureError) for bad arguments.
 
     `delay` holds every answer back like a distant server; with `stats_file`, the requests received
-    are counted (`app.state.counter`) and written there as JSON when the app shuts down.
+    are counted (`app.state.counter`) and written there as JSON when the app shuts down. `lenient`
+    reads JSON bodies as ASP.NET Web API's Json.NET does (contract rule 14): comments and single
+    quotes, property names in any case, and its conversions of mismatched values.
     """
     broken = get_defect(defect)
     spec = load_spec()
     validators = Validators(spec, broken.schema)
     data = load_fixtures(fixtures, spec)
     store = open_store(data, db)
-    api = CustomersApi(store, validators, broken)
+    api = CustomersApi(store, validators, broken, lenient=lenient)
     base = _normalize_prefix(prefix)
 
     async def http_error(request: Request, exc: Exception) -> Response:

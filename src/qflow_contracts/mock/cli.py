@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get(STATS_ENV) or None,
         help=f"count the requests received; write them here as JSON on shutdown (default: ${STATS_ENV})",
     )
+    serve.add_argument(
+        "--lenient",
+        action="store_true",
+        help="read JSON as ASP.NET's Json.NET does (its conversions, any case)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")
     return parser
@@ -88,6 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
             defect=args.defect,
             delay=delay,
             stats_file=stats_file,
+            lenient=args.lenient,
         )
     except (ValueError, FixtureError) as error:
         print(f"qflow-mock: {error}", file=sys.stderr)
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "defects":
         for name, defect in CATALOGUE.items():
-            print(f"{name:32} {defect.category:20} {defect.description}")
+            rule = defect.rule.id if defect.rule else ""
+            print(f"{name:32} {rule:18} {defect.category:20} {defect.description}")
         return 0
     return _serve(args)
 

@@ -11,24 +11,26 @@ answers 500; in process, use `TestClient(app, raise_server_exceptions=False)` to
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from qflow_contracts.mock.validation import SpecModel, walk_schemas
+from qflow_contracts.suite.rules import Rule
 
 Body = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Defect:
-    """One bug: a name, a category, a line of description and the hooks that make it."""
+    """One bug: a name, a category, a line of description, the contract rule it breaks (the one
+    the suite must name) and the hooks that make it."""
 
     name: str
     category: str
     description: str
+    rule: Rule | None = None
     schema: Callable[[dict[str, Any]], None] | None = None
     prepare: Callable[[Body, SpecModel], Body] | None = None
     store_string: Callable[[str, str], str] | None = None
@@ -47,11 +49,12 @@ CATALOGUE: dict[str, Defect] = {}
 
 
 def _add(defect: Defect) -> None:
+    assert defect.rule is not None, f"defect {defect.name} names no rule"
     CATALOGUE[defect.name] = defect
 
 
-def _flag(name: str, category: str, description: str) -> None:
-    _add(Defect(name, category, description, flags=frozenset({name})))
+def _flag(name: str, category: str, description: str, rule: Rule) -> None:
+    _add(Defect(name, category, description, rule, flags=frozenset({name})))
 
 
 # -- hook functions ---------------------------------------------------------------------------
@@ -113,13 +116,14 @@ def _no_identifier_check(spec: dict[str, Any]) -> None:
         spec["components"]["schemas"][name].pop("not", None)
 
 
-def _string_coerced(body: Body, model: SpecModel) -> Body:
-    result = dict(body)
-    for name, prop in model.update_schema["properties"].items():
-        value = result.get(name)
-        if prop.get("type") == "integer" and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,9}", value):
-            result[name] = int(value)
-    return result
+def _digit_strings_allowed(spec: dict[str, Any]) -> None:
+    """Request integers may also be strings of digits, which then reach the store as strings."""
+    for name in ("CustomerUpdate", "CustomerUpdateForm"):
+        properties = spec["components"]["schemas"][name]["properties"]
+        for prop, schema in list(properties.items()):
+            if schema.get("type") == "integer":
+                digits = {"type": "string", "pattern": "^-?[0-9]{1,9}$"}
+                properties[prop] = {"anyOf": [schema, digits]}
 
 
 def _truncate(body: Body, model: SpecModel) -> Body:
@@ -155,86 +159,159 @@ def _dob_to_utc(name: str, value: str) -> str:
 
 SHAPE, INPUT, BEHAVIOUR = "response shape", "bad-input handling", "wrong behaviour"
 
-_add(Defect("missing-property", SHAPE, "answers omit the Notes property", render=_drop_notes))
 _add(
     Defect(
-        "customerid-as-string", SHAPE, "CustomerId is written as a JSON string", render=_customer_id_as_string
-    )
-)
-_add(Defect("dob-date-only", SHAPE, 'DOB is written as a bare date ("1990-01-01")', render=_dob_date_only))
-_add(
-    Defect(
-        "wrong-content-type", SHAPE, "answers are labelled text/plain", media_type="text/plain; charset=utf-8"
+        "missing-property", SHAPE, "answers omit the Notes property", Rule.WHOLE_RECORDS, render=_drop_notes
     )
 )
 _add(
-    Defect("sex-sample-64", SHAPE, "Sex 0 is written as 64, like the vendor's sample", render=_sex_sample_64)
+    Defect(
+        "customerid-as-string",
+        SHAPE,
+        "CustomerId is written as a JSON string",
+        Rule.WHOLE_RECORDS,
+        render=_customer_id_as_string,
+    )
 )
-_add(Defect("error-without-message", SHAPE, "400 and 404 bodies lack Message", error=_error_without_message))
+_add(
+    Defect(
+        "dob-date-only",
+        SHAPE,
+        'DOB is written as a bare date ("1990-01-01")',
+        Rule.DOB,
+        render=_dob_date_only,
+    )
+)
+_add(
+    Defect(
+        "wrong-content-type",
+        SHAPE,
+        "answers are labelled text/plain",
+        Rule.SPEC_CONTENT_TYPE,
+        media_type="text/plain; charset=utf-8",
+    )
+)
+_add(
+    Defect(
+        "sex-sample-64",
+        SHAPE,
+        "Sex 0 is written as 64, like the vendor's sample",
+        Rule.SPEC_SCHEMA,
+        render=_sex_sample_64,
+    )
+)
+_add(
+    Defect(
+        "error-without-message",
+        SHAPE,
+        "400 and 404 bodies lack Message",
+        Rule.ERRORS,
+        error=_error_without_message,
+    )
+)
 _add(
     Defect(
         "custom-properties-as-list",
         SHAPE,
         "CustomProperties is written as a list of {Key, Value}",
+        Rule.SPEC_SCHEMA,
         render=_custom_properties_as_list,
     )
 )
-_add(Defect("camelcase-keys", SHAPE, "property names are written in camelCase", render=_camel_case))
+_add(
+    Defect(
+        "camelcase-keys",
+        SHAPE,
+        "property names are written in camelCase",
+        Rule.WHOLE_RECORDS,
+        render=_camel_case,
+    )
+)
 
-_add(Defect("no-length-check", INPUT, "over-long strings are stored", schema=_no_length_check))
-_add(Defect("no-range-check", INPUT, "Sex outside 0..2 (e.g. 3) is accepted", schema=_no_range_check))
-_flag("invalid-json-500", INPUT, "a body that is not JSON gets 500")
+_add(Defect("no-length-check", INPUT, "over-long strings are stored", Rule.ERRORS, schema=_no_length_check))
+_add(
+    Defect(
+        "no-range-check", INPUT, "Sex outside 0..2 (e.g. 3) is accepted", Rule.ERRORS, schema=_no_range_check
+    )
+)
+_flag("invalid-json-500", INPUT, "a body that is not JSON gets 500", Rule.ERRORS)
 _add(
     Defect(
         "string-coerced",
         INPUT,
-        'an integer sent as a string ("Sex": "1") is accepted',
-        prepare=_string_coerced,
+        'an integer sent as a string ("Sex": "1") is stored as that string, not converted',
+        Rule.ERRORS,
+        schema=_digit_strings_allowed,
     )
 )
-_flag("partial-write-on-error", INPUT, "the valid properties of an invalid body are applied before the 400")
-_flag("no-415", INPUT, "a body of an unknown media type is parsed as JSON")
-_flag("idtype-malformed-404", INPUT, "a malformed idType (abc, empty) is treated as 0 instead of 400")
+_flag(
+    "partial-write-on-error",
+    INPUT,
+    "the valid properties of an invalid body are applied before the 400",
+    Rule.ERRORS,
+)
+_flag("no-415", INPUT, "a body of an unknown media type is parsed as JSON", Rule.ERRORS)
+_flag(
+    "idtype-malformed-404",
+    INPUT,
+    "a malformed idType (abc, empty) is treated as 0 instead of 400",
+    Rule.GET_LOOKUP,
+)
 _add(
     Defect(
         "int32-overflow-404",
         INPUT,
         "integers outside 32 bits are not refused (idType 2147483648 gets 404, not 400)",
+        Rule.ERRORS,
         schema=_no_int32_check,
     )
 )
-_flag("non-object-500", INPUT, "a JSON array body gets 500")
+_flag("non-object-500", INPUT, "a JSON array body gets 500", Rule.ERRORS)
 _add(
     Defect(
         "truncate-long-strings",
         INPUT,
         "over-long strings are silently truncated and answered 200",
+        Rule.ERRORS,
         prepare=_truncate,
         schema=_no_length_check,
     )
 )
 
-_flag("null-clears", BEHAVIOUR, "a null property in PATCH sets the stored value to null")
-_flag("falsy-ignored", BEHAVIOUR, 'false, 0 and "" in PATCH are treated as absent')
-_flag("custom-properties-replace", BEHAVIOUR, "CustomProperties replaces the stored dictionary (no merge)")
-_flag("identity-changed", BEHAVIOUR, "PATCH by CustomerId changes the stored PersonalId")
-_flag("stale-patch-response", BEHAVIOUR, "the 200 answer to PATCH is the record before the update")
+_flag("null-clears", BEHAVIOUR, "a null property in PATCH sets the stored value to null", Rule.PARTIAL_UPDATE)
+_flag("falsy-ignored", BEHAVIOUR, 'false, 0 and "" in PATCH are treated as absent', Rule.PARTIAL_UPDATE)
+_flag(
+    "custom-properties-replace",
+    BEHAVIOUR,
+    "CustomProperties replaces the stored dictionary (no merge)",
+    Rule.PARTIAL_UPDATE,
+)
+_flag("identity-changed", BEHAVIOUR, "PATCH by CustomerId changes the stored PersonalId", Rule.PARTIAL_UPDATE)
+_flag(
+    "stale-patch-response",
+    BEHAVIOUR,
+    "the 200 answer to PATCH is the record before the update",
+    Rule.PATCH_ANSWER,
+)
 _flag(
     "personalid-ignores-type",
     BEHAVIOUR,
     "GET with idType finds the first record with that PersonalId, any type",
+    Rule.GET_LOOKUP,
 )
-_flag("extref-ignored", BEHAVIOUR, "GET ignores idTypeExtRef")
+_flag("extref-ignored", BEHAVIOUR, "GET ignores idTypeExtRef", Rule.GET_LOOKUP)
 _flag(
     "patch-personalid-ignores-type",
     BEHAVIOUR,
     "PATCH by PersonalId updates the first record with it, any type",
+    Rule.PATCH_TARGET,
 )
 _add(
     Defect(
         "unicode-mangled",
         BEHAVIOUR,
         "characters outside the BMP are stored as '?'",
+        Rule.ROUND_TRIP,
         store_string=_mangle_unicode,
     )
 )
@@ -243,6 +320,7 @@ _add(
         "trim-whitespace",
         BEHAVIOUR,
         "strings are stored with surrounding whitespace trimmed",
+        Rule.ROUND_TRIP,
         store_string=_trim,
     )
 )
@@ -251,16 +329,31 @@ _add(
         "dob-shifted-to-utc",
         BEHAVIOUR,
         "DOB is converted to UTC, so its calendar date can change",
+        Rule.DOB,
         store_string=_dob_to_utc,
     )
 )
-_flag("form-unsupported", BEHAVIOUR, "form bodies (application/x-www-form-urlencoded) get 415")
-_flag("patch-wrong-record", BEHAVIOUR, "PATCH by CustomerId also updates the record with the next CustomerId")
+_flag(
+    "form-unsupported", BEHAVIOUR, "form bodies (application/x-www-form-urlencoded) get 415", Rule.FORM_BODIES
+)
+_flag(
+    "patch-wrong-record",
+    BEHAVIOUR,
+    "PATCH by CustomerId also updates the record with the next CustomerId",
+    Rule.PATCH_TARGET,
+)
+_flag(
+    "newest-property-not-stored",
+    BEHAVIOUR,
+    "PATCH ignores the property the spec lists last (a server built against an older spec)",
+    Rule.PARTIAL_UPDATE,
+)
 _add(
     Defect(
         "no-identifier-accepted",
         BEHAVIOUR,
         "PATCH with no identifier updates the lowest CustomerId instead of 400",
+        Rule.PATCH_TARGET,
         schema=_no_identifier_check,
         flags=frozenset({"no-identifier-accepted"}),
     )
@@ -268,13 +361,70 @@ _add(
 
 
 def get_defect(name: str | None) -> Defect:
-    """The named defect, or the correct server for None or ""."""
+    """The named defect, or the correct server for None or "". Several names joined by commas
+    make one server with all those defects (each hook applied in turn, the flags together)."""
     if not name:
         return CORRECT
-    try:
-        return CATALOGUE[name]
-    except KeyError:
-        raise ValueError(f"unknown defect {name!r}; `qflow-mock defects` lists them") from None
+    names = [part.strip() for part in name.split(",") if part.strip()]
+    for part in names:
+        if part not in CATALOGUE:
+            raise ValueError(f"unknown defect {part!r}; `qflow-mock defects` lists them")
+    if len(names) == 1:
+        return CATALOGUE[names[0]]
+    return combine([CATALOGUE[part] for part in names])
+
+
+def _chain(hooks: list[Callable[..., Any]]) -> Callable[..., Any] | None:
+    """Hooks whose first argument is the value they change, applied one after another."""
+    if not hooks:
+        return None
+
+    def chained(value: Any, *rest: Any) -> Any:
+        for hook in hooks:
+            value = hook(value, *rest)
+        return value
+
+    return chained
+
+
+def _chain_strings(hooks: list[Callable[[str, str], str]]) -> Callable[[str, str], str] | None:
+    if not hooks:
+        return None
+
+    def chained(name: str, value: str) -> str:
+        for hook in hooks:
+            value = hook(name, value)
+        return value
+
+    return chained
+
+
+def _chain_schemas(hooks: list[Callable[[dict[str, Any]], None]]) -> Callable[[dict[str, Any]], None] | None:
+    if not hooks:
+        return None
+
+    def chained(spec: dict[str, Any]) -> None:
+        for hook in hooks:
+            hook(spec)
+
+    return chained
+
+
+def combine(defects: list[Defect]) -> Defect:
+    """One server with every one of `defects`."""
+    return Defect(
+        ",".join(d.name for d in defects),
+        "combined",
+        "; ".join(d.description for d in defects),
+        defects[0].rule,
+        schema=_chain_schemas([d.schema for d in defects if d.schema is not None]),
+        prepare=_chain([d.prepare for d in defects if d.prepare is not None]),
+        store_string=_chain_strings([d.store_string for d in defects if d.store_string is not None]),
+        render=_chain([d.render for d in defects if d.render is not None]),
+        error=_chain([d.error for d in defects if d.error is not None]),
+        media_type=next((d.media_type for d in defects if d.media_type), None),
+        flags=frozenset().union(*(d.flags for d in defects)),
+    )
 
 
 def defect_names() -> list[str]:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from qflow_contracts import spec
+from qflow_contracts.spec import customer_properties as spec_module_properties
 
 SPEC_URI = "urn:qflow-contracts:spec"
 INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
@@ -60,7 +62,8 @@ class SpecModel:
 
     spec: dict[str, Any]
     properties: tuple[str, ...]
-    identity: tuple[str, ...] = ("CustomerId", "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
+    identity: tuple[str, ...] = ()
+    """The properties marked `x-qflow-identity` in the spec: they select a record, PATCH keeps them."""
     customer_schema: dict[str, Any] = field(default_factory=dict)
     update_schema: dict[str, Any] = field(default_factory=dict)
     form_schema: dict[str, Any] = field(default_factory=dict)
@@ -75,6 +78,7 @@ class SpecModel:
         return cls(
             spec=spec,
             properties=tuple(customer["properties"]),
+            identity=tuple(p.name for p in spec_module_properties(spec) if p.identity),
             customer_schema=customer,
             update_schema=schemas["CustomerUpdate"],
             form_schema=schemas["CustomerUpdateForm"],
@@ -193,3 +197,117 @@ class Validators:
         value = read_int(text)
         errors = self._collect(self._id_type.iter_errors(value), "idType")
         return (0, errors) if errors else (value, {})
+
+
+# -- Json.NET's leniency (`qflow-mock serve --lenient`, contract rule 14) ----------------------------
+
+
+class LenientJsonError(ValueError):
+    """The text is not JSON even as Json.NET reads it."""
+
+
+def _strip_lenient_syntax(text: str) -> str:
+    """JSON with Json.NET's extra syntax (comments, single-quoted strings) as standard JSON."""
+    out: list[str] = []
+    i, size = 0, len(text)
+    while i < size:
+        ch = text[i]
+        if ch == '"' or ch == "'":
+            quote, i = ch, i + 1
+            chars: list[str] = []
+            while i < size and text[i] != quote:
+                if text[i] == "\\" and i + 1 < size:
+                    chars.append(text[i : i + 2] if text[i + 1] != "'" else "'")
+                    i += 2
+                    continue
+                chars.append('\\"' if text[i] == '"' and quote == "'" else text[i])
+                i += 1
+            if i >= size:
+                raise LenientJsonError("unterminated string")
+            out.append('"' + "".join(chars) + '"')
+            i += 1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = size if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise LenientJsonError("unterminated comment")
+            i = end + 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def read_lenient_json(raw: bytes) -> Any:
+    """A body as Json.NET reads it: standard JSON, or JSON with comments and single quotes."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return orjson.loads(_strip_lenient_syntax(raw.decode("utf-8")))
+    except (UnicodeDecodeError, orjson.JSONDecodeError) as error:
+        raise LenientJsonError(str(error)) from None
+
+
+_NET_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+"""What .NET's int.TryParse (NumberStyles.Integer) accepts."""
+
+
+def _net_string(value: Any) -> Any:
+    """A JSON primitive as Json.NET's ReadAsString writes it; other values unchanged."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return value
+
+
+def _net_integer(value: Any) -> Any:
+    """A JSON value as Json.NET's ReadAsInt32 reads it; unconvertible values unchanged."""
+    if isinstance(value, str) and _NET_INTEGER.match(value):
+        number = read_int(value.strip())
+        return number if -(2**31) <= number < 2**31 else value
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, float) and -(2**31) <= value < 2**31:
+        return round(value)  # Convert.ToInt32: to the nearest, halves to even
+    return value
+
+
+def _net_boolean(value: Any) -> Any:
+    """A JSON value as Json.NET's ReadAsBoolean reads it; unconvertible values unchanged."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
+def jsonnet_convert(body: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """`body` as Json.NET binds it to the model whose properties (schemas by name) are given:
+    property names matched regardless of case (an exact match first), and the mismatched values
+    it converts converted: digits to integers, numbers and booleans to strings, numbers and
+    "true"/"false" to booleans, numbers as dictionary values to strings. Anything else is left
+    for validation to refuse."""
+    by_lower = {name.lower(): name for name in properties}
+    result: dict[str, Any] = {}
+    for key, value in body.items():
+        name = key if key in properties else by_lower.get(key.lower(), key)
+        schema = properties.get(name)
+        if isinstance(schema, dict) and value is not None:
+            kind = schema.get("type")
+            if kind == "string":
+                value = _net_string(value)
+            elif kind == "integer":
+                value = _net_integer(value)
+            elif kind == "boolean":
+                value = _net_boolean(value)
+            elif kind == "object" and isinstance(value, dict):
+                value = {k: _net_string(v) for k, v in value.items()}
+        result[name] = value
+    return result

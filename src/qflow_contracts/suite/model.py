@@ -1,10 +1,11 @@
 """The pure model of the contract's behaviour rules: plain data in, plain data out, no network.
 
-A record is the JSON object a server answers (the 16 properties of `Customer`); a body is the JSON
-object a PATCH sends. The stateful test (`suite/stateful.py`) keeps one record per given customer and
-moves it with `apply_patch` (NOTES rule 5), predicts lookups with `get_selector`/`patch_selector` and
-`matches` (NOTES rules 3 and 4), and compares what a server answers with `differences`, each
-difference naming the rule it breaks.
+What the Customer record is (its properties, their types, limits, ranges and formats) is read from
+the spec at run time (`Facts`, through `qflow_contracts.spec`); which properties select a record is
+the spec's `x-qflow-identity` extension. What is here is behaviour: a PATCH moves a record with
+`apply_patch` (contract rule 5), `get_selector`/`patch_selector` and `matches` predict lookups
+(contract rules 3 and 4), and `differences` compares an answer with the model, each difference
+naming the rule it breaks and a key that identifies the defect rather than the values.
 """
 
 from __future__ import annotations
@@ -12,86 +13,186 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
+
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from qflow_contracts import spec as spec_module
+from qflow_contracts.resources import spec_path
+from qflow_contracts.spec import Property
+from qflow_contracts.suite.rules import Rule
 
 Record = dict[str, Any]
 
-PROPERTIES: tuple[str, ...] = (
-    "CustomerId",
-    "PersonalId",
-    "PersonalIdTypeId",
-    "PersonalIdTypeExtRef",
-    "FirstName",
-    "LastName",
-    "Email",
-    "TelNumber1",
-    "TelNumber2",
-    "DOB",
-    "Sex",
-    "Notes",
-    "ExtRef",
-    "NotificationConsent",
-    "IsActive",
-    "CustomProperties",
-)
-"""The 16 properties of a Customer record, in the vendor page's order (NOTES rule 2)."""
+STRING, DATE, INTEGER, BOOLEAN, DICTIONARY = "string", "date", "integer", "boolean", "dictionary"
+"""The kinds of value a property holds, as the spec types it."""
 
-IDENTITY: tuple[str, ...] = ("CustomerId", "PersonalId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
-"""Properties that select the record and that PATCH never changes (NOTES rules 4 and 5)."""
+_SPEC_URI = "urn:qflow-contracts:suite-spec"
 
-STRING_LIMITS: dict[str, int] = {
-    "FirstName": 50,
-    "LastName": 50,
-    "Email": 100,
-    "TelNumber1": 25,
-    "TelNumber2": 25,
-    "Notes": 250,
-    "ExtRef": 200,
-}
-"""Maximum lengths, in code points, of the string properties PATCH may change (NOTES rule 9)."""
 
-PERSONAL_ID_LIMIT = 30
-BOOLEANS: tuple[str, ...] = ("NotificationConsent", "IsActive")
-MUTABLE: tuple[str, ...] = (*STRING_LIMITS, "DOB", "Sex", *BOOLEANS, "CustomProperties")
-"""Properties a PATCH may change."""
+def kind_of(prop: Property) -> str:
+    """The kind of value `prop` holds: a date-time string is a date, an object a dictionary."""
+    if prop.type == "string":
+        return DATE if prop.format == "date-time" else STRING
+    if prop.type == "object":
+        return DICTIONARY
+    return prop.type
 
-INT32_MIN = -(2**31)
-INT32_MAX = 2**31 - 1
 
-DOB_RESPONSE = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?(Z|[+-][0-9]{2}:[0-9]{2})?$"
-)
-"""The spec's pattern for DOB in a response (NOTES rule 1)."""
+@dataclass(frozen=True)
+class Facts:
+    """What the suite knows of the Customer record, every fact read from the spec.
+
+    `record` are the properties of an answer (`Customer`), `request` those of a JSON PATCH body
+    (`CustomerUpdate`), `form` those of a form body (`CustomerUpdateForm`).
+    """
+
+    document: dict[str, Any] = field(repr=False)
+    record: tuple[Property, ...]
+    request: dict[str, Property]
+    form: dict[str, Property]
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Every property of an answer, in the spec's order."""
+        return tuple(p.name for p in self.record)
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """The properties every answer carries (contract rule 2)."""
+        return tuple(p.name for p in self.record if p.required)
+
+    @cached_property
+    def identity(self) -> tuple[str, ...]:
+        """The properties that select a record and that PATCH never changes (contract rules 4, 5)."""
+        return tuple(p.name for p in self.record if p.identity)
+
+    @cached_property
+    def mutable(self) -> tuple[str, ...]:
+        """The properties a PATCH may change: in both an answer and a request, not identity."""
+        return tuple(p.name for p in self.record if not p.identity and p.name in self.request)
+
+    def kind(self, name: str) -> str:
+        """The kind of `name` as a request types it (an answer's type when no request has it)."""
+        prop = self.request.get(name) or self.prop(name)
+        return kind_of(prop)
+
+    def prop(self, name: str) -> Property:
+        """The answer's property `name`."""
+        for prop in self.record:
+            if prop.name == name:
+                return prop
+        raise KeyError(name)
+
+    def of_kind(self, kind: str) -> tuple[str, ...]:
+        """The mutable properties of this kind."""
+        return tuple(name for name in self.mutable if self.kind(name) == kind)
+
+    def int_range(self, name: str) -> tuple[int, int]:
+        """The inclusive range of the integer property `name` in a request (32 bits unless narrower)."""
+        prop = self.request.get(name) or self.prop(name)
+        low, high = -(2**31), 2**31 - 1
+        if prop.format == "int64":
+            low, high = -(2**63), 2**63 - 1
+        return (
+            low if prop.minimum is None else max(low, int(prop.minimum)),
+            high if prop.maximum is None else min(high, int(prop.maximum)),
+        )
+
+    def max_length(self, name: str) -> int | None:
+        """The longest valid value of the string property `name` in a request, in code points."""
+        prop = self.request.get(name) or self.prop(name)
+        return prop.max_length
+
+    def invalid_names(self, body: Mapping[str, Any]) -> set[str]:
+        """The properties of an answered record whose value the `Customer` schema does not allow."""
+        wrong: set[str] = set()
+        for error in self.validators[spec_module.RESPONSE_SCHEMA].iter_errors(dict(body)):
+            path = list(error.absolute_path)
+            if path:
+                wrong.add(str(path[0]))
+        return wrong
+
+    @cached_property
+    def validators(self) -> dict[str, OAS30Validator]:
+        """Compiled validators of the spec's `Customer` and `Error` schemas."""
+        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
+        registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+        resolver = registry.resolver()
+        found: dict[str, OAS30Validator] = {}
+        for name in (spec_module.RESPONSE_SCHEMA, "Error"):
+            schema = resolver.lookup(f"{_SPEC_URI}#/components/schemas/{name}").contents
+            found[name] = OAS30Validator(schema, registry=registry, format_checker=oas30_format_checker)
+        return found
+
+
+def facts_from(document: dict[str, Any]) -> Facts:
+    """The facts of one parsed spec document."""
+    return Facts(
+        document=document,
+        record=spec_module.customer_properties(document),
+        request={p.name: p for p in spec_module.schema_properties(spec_module.REQUEST_SCHEMA, document)},
+        form={p.name: p for p in spec_module.schema_properties(spec_module.FORM_SCHEMA, document)},
+    )
+
+
+@lru_cache(maxsize=8)
+def _facts(path: Path, stamp: tuple[int, int]) -> Facts:
+    return facts_from(spec_module.load_spec(path))
+
+
+def load_facts(path: Path | None = None) -> Facts:
+    """The facts of the spec at `path` (the spec `resources.spec_path()` names by default)."""
+    resolved = (path or spec_path()).resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as error:
+        raise spec_module.SpecError(f"cannot read the spec {resolved}: {error}") from None
+    return _facts(resolved, (stat.st_mtime_ns, stat.st_size))
+
+
+# ---- dates (contract rule 1) -------------------------------------------------------------------
 
 _DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})")
+_OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 
 
 def calendar_date(value: object) -> str | None:
-    """The `YYYY-MM-DD` a DOB value starts with, or None (NOTES rule 1: the date is the value)."""
+    """The `YYYY-MM-DD` a date value starts with, or None (contract rule 1: the date is the value)."""
     if not isinstance(value, str):
         return None
     found = _DATE.match(value)
     return found.group(1) if found else None
 
 
-def apply_patch(record: Mapping[str, Any], body: Mapping[str, Any]) -> Record:
-    """The record after a PATCH with `body` (NOTES rule 5), without touching the arguments.
+def sendable_date(value: object) -> bool:
+    """Whether a date as read back is also a valid request value (RFC 3339 with an offset)."""
+    return isinstance(value, str) and bool(_OFFSET.search(value))
+
+
+# ---- contract rule 5: PATCH is partial ----------------------------------------------------------
+
+
+def apply_patch(record: Mapping[str, Any], body: Mapping[str, Any], facts: Facts) -> Record:
+    """The record after a PATCH with `body` (contract rule 5), without touching the arguments.
 
     Absent and null properties are left as they are; any other value of a mutable property
-    replaces the stored one, falsy values included; `CustomProperties` merges key by key; the
-    identity properties and unknown properties change nothing.
+    replaces the stored one, falsy values included; a dictionary merges key by key; the identity
+    properties and unknown properties change nothing.
     """
     result: Record = copy.deepcopy(dict(record))
-    for name in MUTABLE:
+    for name in facts.mutable:
         value = body.get(name)
         if value is None:
             continue
-        if name == "CustomProperties":
+        if facts.kind(name) == DICTIONARY and isinstance(value, dict):
             merged = dict(result.get(name) or {})
-            for key, item in value.items():
-                if item is not None:
-                    merged[key] = item
+            merged.update({key: item for key, item in value.items() if item is not None})
             if merged or result.get(name) is not None:
                 result[name] = merged
         else:
@@ -99,9 +200,12 @@ def apply_patch(record: Mapping[str, Any], body: Mapping[str, Any]) -> Record:
     return result
 
 
+# ---- contract rules 3 and 4: which record ------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Selector:
-    """How a request picks its record (NOTES rules 3 and 4).
+    """How a request picks its record (contract rules 3 and 4).
 
     `kind` is `customer` (by CustomerId), `type` (PersonalId within the type with id `type_id`),
     `extref` (PersonalId within the type with external reference `extref`), `lowest` (PersonalId
@@ -114,6 +218,19 @@ class Selector:
     type_id: int | None = None
     extref: str | None = None
 
+    def keys(self) -> tuple[str, ...]:
+        """The body properties this selector is read from."""
+        return {
+            "customer": ("CustomerId",),
+            "type": ("PersonalId", "PersonalIdTypeId"),
+            "extref": ("PersonalId", "PersonalIdTypeExtRef"),
+            "lowest": ("PersonalId",),
+        }.get(self.kind, ())
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
 
 def _customer_id_from_path(value: str) -> int | None:
     """The CustomerId an `id` path value names in CustomerId mode, or None when it names none."""
@@ -121,15 +238,11 @@ def _customer_id_from_path(value: str) -> int | None:
     if re.fullmatch(r"[+-]?[0-9]{1,10}", text) is None:
         return None
     number = int(text)
-    return number if INT32_MIN <= number <= INT32_MAX else None
+    return number if -(2**31) <= number < 2**31 else None
 
 
 def get_selector(id_value: str, id_type: int = 0, id_type_ext_ref: str = "") -> Selector:
-    """What `GET Customers/{id}?idType=&idTypeExtRef=` looks up (NOTES rule 3).
-
-    A non-empty `idTypeExtRef` wins; otherwise `idType > 0` means a PersonalId within that type;
-    otherwise `id` is a CustomerId (an `id` that is not a number names no customer).
-    """
+    """What `GET Customers/{id}?idType=&idTypeExtRef=` looks up (contract rule 3)."""
     if id_type_ext_ref:
         return Selector("extref", personal_id=id_value, extref=id_type_ext_ref)
     if id_type > 0:
@@ -138,20 +251,15 @@ def get_selector(id_value: str, id_type: int = 0, id_type_ext_ref: str = "") -> 
 
 
 def patch_selector(body: Mapping[str, Any]) -> Selector:
-    """Which record a PATCH body targets (NOTES rule 4).
-
-    A CustomerId greater than 0 wins; otherwise a PersonalId is looked up within the type
-    `PersonalIdTypeId` (when > 0), else the type whose external reference is
-    `PersonalIdTypeExtRef` (when not empty), else the type with the lowest id. Neither: `none`.
-    """
+    """Which record a PATCH body targets (contract rule 4)."""
     customer_id = body.get("CustomerId")
-    if isinstance(customer_id, int) and not isinstance(customer_id, bool) and customer_id > 0:
+    if _positive_int(customer_id):
         return Selector("customer", customer_id=customer_id)
     personal_id = body.get("PersonalId")
-    if not isinstance(personal_id, str):
+    if not isinstance(personal_id, str) or not personal_id:
         return Selector("none")
     type_id = body.get("PersonalIdTypeId")
-    if isinstance(type_id, int) and not isinstance(type_id, bool) and type_id > 0:
+    if _positive_int(type_id):
         return Selector("type", personal_id=personal_id, type_id=type_id)
     extref = body.get("PersonalIdTypeExtRef")
     if isinstance(extref, str) and extref:
@@ -161,11 +269,7 @@ def patch_selector(body: Mapping[str, Any]) -> Selector:
 
 def lowest_type_id(records: Iterable[Mapping[str, Any]]) -> int | None:
     """The lowest positive PersonalIdTypeId among `records` (the server may know a lower one)."""
-    ids = [
-        r["PersonalIdTypeId"]
-        for r in records
-        if isinstance(r.get("PersonalIdTypeId"), int) and r["PersonalIdTypeId"] > 0
-    ]
+    ids = [r["PersonalIdTypeId"] for r in records if _positive_int(r.get("PersonalIdTypeId"))]
     return min(ids) if ids else None
 
 
@@ -189,67 +293,44 @@ def candidates(records: Iterable[Mapping[str, Any]], selector: Selector) -> list
     return [record for record in pool if matches(record, selector, lowest)]
 
 
-def shape_problems(body: object) -> list[str]:
-    """What makes `body` not a whole Customer record (NOTES rule 2), empty when it is one."""
-    if not isinstance(body, dict):
-        return [f"the answer is not a JSON object but {type(body).__name__}"]
-    problems = [f"property {name} is missing" for name in PROPERTIES if name not in body]
-    customer_id = body.get("CustomerId")
-    if "CustomerId" in body and (not isinstance(customer_id, int) or isinstance(customer_id, bool)):
-        problems.append(f"CustomerId is {customer_id!r}, not an integer")
-    return problems
+# ---- what a server answers ------------------------------------------------------------------------
 
 
-_STRINGS = ("PersonalId", "PersonalIdTypeExtRef", *STRING_LIMITS, "DOB")
-
-
-def schema_problems(body: Mapping[str, Any]) -> list[str]:
-    """Properties of a whole record whose type breaks the spec's `Customer` schema (lengths aside)."""
-    problems: list[str] = []
-    for name in PROPERTIES:
-        value = body.get(name)
-        if value is None or name == "CustomerId":
-            continue
-        if name in _STRINGS:
-            ok = isinstance(value, str)
-        elif name in ("PersonalIdTypeId", "Sex"):
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            ok = ok and (0 <= value <= 2 if name == "Sex" else INT32_MIN <= value <= INT32_MAX)
-        elif name in BOOLEANS:
-            ok = isinstance(value, bool)
-        else:
-            ok = isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
-        if not ok:
-            problems.append(f"{name} is {_short(value, 80)}, which the Customer schema does not allow")
-    return problems
-
-
-def dob_problems(body: Mapping[str, Any]) -> list[str]:
-    """What makes the DOB of an answer break the spec's response pattern (NOTES rule 1)."""
-    value = body.get("DOB")
-    if value is None:
-        return []
-    if not isinstance(value, str) or DOB_RESPONSE.match(value) is None:
-        return [f"DOB {value!r} is not a date-time as the spec's response pattern allows"]
-    return []
+def record_from(body: Mapping[str, Any], facts: Facts) -> Record:
+    """The model's view of an answered record: the spec's properties it carries with a value the
+    spec allows. The others are reported by the schema checks (contract rule 2, rule 1, the spec)
+    and not compared, so one broken property does not read as a broken behaviour rule."""
+    wrong = facts.invalid_names(body)
+    return {name: body[name] for name in facts.names if name in body and name not in wrong}
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One way an answered record differs from the model, and the rule that difference breaks."""
+    """One way an answered record differs from the model, and the rule that difference breaks.
 
-    rule: str
+    `category` names the kind of mistake (`null-cleared`, `falsy-ignored`, ...): with the rule and
+    the property's kind it identifies a defect, whatever the values were.
+    """
+
+    rule: Rule
     name: str
     expected: Any
     actual: Any
     why: str
+    category: str
+    kind: str
+
+    @property
+    def key(self) -> str:
+        """What identifies the defect behind this difference (not the values)."""
+        return f"{self.rule.id}:{self.category}:{self.kind}"
 
     def describe(self) -> str:
-        """One line for a failure message."""
-        return f"{self.name}: expected {_short(self.expected)}, got {_short(self.actual)} ({self.why})"
+        """One line for a finding."""
+        return f"{self.name}: expected {short(self.expected)}, got {short(self.actual)} ({self.why})"
 
 
-def _short(value: object, limit: int = 240) -> str:
+def short(value: object, limit: int = 240) -> str:
     """`repr(value)`, cut to `limit` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -262,69 +343,141 @@ def _is_falsy_value(value: object) -> bool:
 def differences(
     expected: Mapping[str, Any],
     actual: Mapping[str, Any],
+    facts: Facts,
     sent: Mapping[str, Any] | None = None,
     before: Mapping[str, Any] | None = None,
 ) -> list[Difference]:
     """How `actual` differs from the model's `expected` record, each naming the rule it breaks.
 
     `sent` is the PATCH body that led to `expected` (None after a GET or a refused PATCH) and
-    `before` the model's record before it. DOB is compared by its calendar date only (rule 1);
-    everything else exactly (rule 7). A sent value that did not stick is rule 5 when it was a
-    falsy value or a CustomProperties merge, rule 7 when a string came back altered; a property
-    that changed without being sent (or was sent as null) is rule 5; identity is rule 5.
+    `before` the model's record before it. A property `actual` lacks is not compared (contract
+    rule 2 reports it). Dates are compared by calendar date (rule 1); everything else exactly
+    (rule 7). A sent value that did not stick is rule 5 when it was falsy or a dictionary merge,
+    rule 7 when a string came back altered; a property that changed without being sent (or sent
+    as null) is rule 5; identity is rule 5.
     """
     sent = sent or {}
     before = before or expected
     found: list[Difference] = []
-    for name in PROPERTIES:
-        want = expected.get(name)
-        got = actual.get(name)
-        if name == "DOB":
+    for name in facts.names:
+        if name not in actual:
+            continue
+        want, got, kind = expected.get(name), actual.get(name), facts.kind(name)
+        value = sent.get(name)
+        if kind == DATE:
             if calendar_date(want) != calendar_date(got) or (want is None) != (got is None):
-                value = sent.get("DOB")
-                why = (
-                    "the calendar date sent must read back (NOTES rule 1)"
-                    if value is not None
-                    else "DOB was not sent with a value, so it must not change (NOTES rules 1, 5)"
-                )
-                found.append(Difference("rule-1" if value is not None else "rule-5", name, want, got, why))
+                if value is not None:
+                    found.append(
+                        Difference(
+                            Rule.DOB,
+                            name,
+                            want,
+                            got,
+                            "the calendar date sent must read back",
+                            "date-shifted",
+                            kind,
+                        )
+                    )
+                else:
+                    why = "sent as null" if name in sent else "not sent"
+                    category = "null-cleared" if name in sent else "unsent-changed"
+                    found.append(
+                        Difference(
+                            Rule.PARTIAL_UPDATE,
+                            name,
+                            want,
+                            got,
+                            f"{why}, so it must not change",
+                            category,
+                            kind,
+                        )
+                    )
             continue
         if want == got and type(want) is type(got):
             continue
-        value = sent.get(name)
-        if name in IDENTITY:
-            found.append(Difference("rule-5", name, want, got, "identity is never changed by PATCH"))
-        elif name == "CustomProperties":
-            found.append(_custom_properties_difference(want, got, value))
+        if name in facts.identity:
+            found.append(
+                Difference(
+                    Rule.PARTIAL_UPDATE,
+                    name,
+                    want,
+                    got,
+                    "identity is never changed by PATCH",
+                    "identity",
+                    kind,
+                )
+            )
+        elif kind == DICTIONARY:
+            found.append(_dictionary_difference(name, want, got, value))
         elif value is None:
             why = "sent as null" if name in sent else "not sent"
-            found.append(Difference("rule-5", name, want, got, f"{why}, so it must be left as it was"))
+            category = "null-cleared" if name in sent else "unsent-changed"
+            found.append(
+                Difference(
+                    Rule.PARTIAL_UPDATE,
+                    name,
+                    want,
+                    got,
+                    f"{why}, so it must be left as it was",
+                    category,
+                    kind,
+                )
+            )
         elif _is_falsy_value(value) and (got == before.get(name) or got is None):
             found.append(
-                Difference("rule-5", name, want, got, "a falsy value replaces the stored one (NOTES rule 5)")
+                Difference(
+                    Rule.PARTIAL_UPDATE,
+                    name,
+                    want,
+                    got,
+                    "a falsy value replaces the stored one",
+                    "falsy-ignored",
+                    kind,
+                )
             )
-        elif isinstance(value, str):
-            found.append(Difference("rule-7", name, want, got, "a string reads back exactly as sent"))
+        elif isinstance(value, str) and isinstance(got, str):
+            found.append(
+                Difference(
+                    Rule.ROUND_TRIP, name, want, got, "a string reads back exactly as sent", "altered", kind
+                )
+            )
         else:
-            found.append(Difference("rule-5", name, want, got, "a present value replaces the stored one"))
+            found.append(
+                Difference(
+                    Rule.PARTIAL_UPDATE,
+                    name,
+                    want,
+                    got,
+                    "a present value replaces the stored one",
+                    "not-applied",
+                    kind,
+                )
+            )
     return found
 
 
-def _custom_properties_difference(want: Any, got: Any, sent: Any) -> Difference:
-    """Name the rule a CustomProperties mismatch breaks: lost or extra keys are a bad merge."""
-    name = "CustomProperties"
-    want_keys = set(want or {})
-    got_keys = set(got) if isinstance(got, dict) else set()
+def _dictionary_difference(name: str, want: Any, got: Any, sent: Any) -> Difference:
+    """Name the rule a dictionary mismatch breaks: lost or extra keys are a bad merge."""
     if not isinstance(got, dict) and got is not None:
-        return Difference("rule-2", name, want, got, "CustomProperties must be an object or null")
-    if want_keys != got_keys:
-        lost = sorted(want_keys - got_keys)
-        extra = sorted(got_keys - want_keys)
         return Difference(
-            "rule-5", name, want, got, f"keys not sent are kept, none appear (lost {lost}, extra {extra})"
+            Rule.WHOLE_RECORDS, name, want, got, f"{name} must be an object or null", "not-object", DICTIONARY
         )
-    sent_keys = set(sent or {}) if isinstance(sent, dict) else set()
+    want_keys, got_keys = set(want or {}), set(got or {})
+    if want_keys != got_keys:
+        lost, extra = sorted(want_keys - got_keys), sorted(got_keys - want_keys)
+        why = f"keys not sent are kept, none appear (lost {lost}, extra {extra})"
+        return Difference(Rule.PARTIAL_UPDATE, name, want, got, why, "merge", DICTIONARY)
+    sent_keys = set(sent) if isinstance(sent, dict) else set()
     changed = sorted(k for k in want_keys if (want or {}).get(k) != (got or {}).get(k))
     if changed and all(k in sent_keys for k in changed):
-        return Difference("rule-7", name, want, got, f"values of {changed} must read back exactly as sent")
-    return Difference("rule-5", name, want, got, f"values of {changed} changed without being sent")
+        why = f"values of {changed} must read back exactly as sent"
+        return Difference(Rule.ROUND_TRIP, name, want, got, why, "altered", DICTIONARY)
+    return Difference(
+        Rule.PARTIAL_UPDATE,
+        name,
+        want,
+        got,
+        f"values of {changed} changed without being sent",
+        "unsent-changed",
+        DICTIONARY,
+    )

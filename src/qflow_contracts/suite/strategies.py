@@ -1,11 +1,12 @@
-"""Hypothesis strategies for the values a PATCH may send, valid and invalid.
+"""Hypothesis strategies for the values a PATCH may send, valid and invalid, from the spec's facts.
 
 Strings are any Unicode text but lone surrogates (which JSON cannot carry as UTF-8), NUL
-included, up to the property's limit in code points (NOTES rule 9), with the hard cases drawn
-often: leading and trailing white space, combining marks, astral characters (two UTF-16 units
-each), characters Unicode normalisation would rewrite. DOB values are RFC 3339 date-times with an
+included, up to the property's `maxLength` in code points (contract rule 9), with the hard cases
+drawn often: leading and trailing white space, combining marks, astral characters (two UTF-16
+units each), characters Unicode normalisation would rewrite. Dates are RFC 3339 date-times with an
 offset, mostly at an hour whose calendar date differs in UTC, so a server that shifts the date is
-seen (NOTES rule 1).
+seen (contract rule 1). Integers keep to the spec's range, booleans are booleans, dictionaries map
+strings to strings: every limit comes from `Facts`, none is written here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from qflow_contracts.suite.model import INT32_MAX, INT32_MIN, STRING_LIMITS
+from qflow_contracts.suite.model import BOOLEAN, DATE, DICTIONARY, INTEGER, STRING, Facts
 
 CHARACTERS = st.characters(exclude_categories=["Cs"])
 """Any code point but a surrogate: NUL, controls, private use and astral characters included."""
@@ -64,16 +65,20 @@ def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
     return values.filter(lambda text: len(text) >= min_size) if min_size > 1 else values
 
 
-def string_values(name: str, *, falsy: bool = True) -> st.SearchStrategy[str]:
-    """Valid values of the string property `name`, the empty string among them when `falsy`."""
+UNBOUNDED_TEXT = 60
+"""The longest value drawn for a string without a `maxLength` (dictionary values, ext refs)."""
+
+
+def string_values(limit: int | None, *, falsy: bool = True) -> st.SearchStrategy[str]:
+    """Valid values of a string property of at most `limit` code points, "" among them when `falsy`."""
+    size = UNBOUNDED_TEXT if limit is None else limit
     if falsy:
-        return st.one_of(st.just(""), text_values(STRING_LIMITS[name]))
-    return text_values(STRING_LIMITS[name], min_size=1)
+        return st.one_of(st.just(""), text_values(size))
+    return text_values(size, min_size=1)
 
 
-def overlong_values(name: str) -> st.SearchStrategy[str]:
-    """Strings one to a few code points over the limit of `name` (NOTES rules 8 and 9)."""
-    limit = STRING_LIMITS[name]
+def overlong_values(limit: int) -> st.SearchStrategy[str]:
+    """Strings one to a few code points over `limit` (contract rules 8 and 9)."""
     return st.builds(
         lambda unit, extra: (unit * (limit + extra))[: limit + extra],
         st.text(CHARACTERS, min_size=1, max_size=6),
@@ -107,18 +112,14 @@ def dob_values(draw: st.DrawFn, shifted: bool = False) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{offset}"
 
 
-def sex_values() -> st.SearchStrategy[int]:
-    """0=Unknown, 1=Male, 2=Female; 0 (falsy) drawn as often as the others."""
-    return st.integers(0, 2)
-
-
-def int32_values() -> st.SearchStrategy[int]:
-    """Any 32-bit integer (NOTES rule 9)."""
-    return st.integers(INT32_MIN, INT32_MAX)
+def integer_values(low: int, high: int) -> st.SearchStrategy[int]:
+    """Integers in `low..high`, the bounds and 0 (falsy) drawn often."""
+    edges = sorted({v for v in (low, high, 0, low + 1, high - 1) if low <= v <= high})
+    return st.one_of(st.sampled_from(edges), st.integers(low, high))
 
 
 def custom_property_keys(*, form_safe: bool = False) -> st.SearchStrategy[str]:
-    """New dictionary keys: non-empty; for a form body (`CustomProperties[key]`) letters, digits, `-_`."""
+    """New dictionary keys: non-empty; for a form body (`Name[key]`) letters, digits, `-_`."""
     simple = st.text(st.characters(categories=["L", "N"], include_characters="-_"), min_size=1, max_size=12)
     if form_safe:
         return simple
@@ -127,50 +128,79 @@ def custom_property_keys(*, form_safe: bool = False) -> st.SearchStrategy[str]:
 
 def custom_property_values(*, empty: bool = True) -> st.SearchStrategy[str]:
     """Dictionary values: any string, the empty one included unless `empty` is false."""
-    return st.one_of(st.just(""), text_values(60)) if empty else text_values(60, min_size=1)
+    return string_values(None, falsy=empty)
 
 
 def custom_properties(*, form_safe: bool = False, max_size: int = 4) -> st.SearchStrategy[dict[str, str]]:
-    """A CustomProperties dictionary to send: new keys, any string values (non-empty in a form)."""
+    """A dictionary to send: new keys, any string values (non-empty in a form)."""
     values = custom_property_values(empty=not form_safe)
     return st.dictionaries(custom_property_keys(form_safe=form_safe), values, max_size=max_size)
 
 
-def value_for(name: str) -> st.SearchStrategy[Any]:
-    """Valid values of the mutable property `name`."""
-    if name in STRING_LIMITS:
-        return string_values(name)
-    if name == "DOB":
+def value_for(facts: Facts, name: str, *, falsy: bool = True) -> st.SearchStrategy[Any]:
+    """Valid values of the mutable property `name`, as the spec types and limits it."""
+    kind = facts.kind(name)
+    if kind == STRING:
+        return string_values(facts.max_length(name), falsy=falsy)
+    if kind == DATE:
         return dob_values()
-    if name == "Sex":
-        return sex_values()
-    if name in ("NotificationConsent", "IsActive"):
+    if kind == INTEGER:
+        return integer_values(*facts.int_range(name))
+    if kind == BOOLEAN:
         return st.booleans()
+    if kind == DICTIONARY:
+        return custom_properties(max_size=2)
     raise KeyError(name)
 
 
-INVALID_FLAVOURS: dict[str, tuple[str, ...]] = {
-    "too-long": tuple(STRING_LIMITS),
-    "out-of-range": ("Sex",),
-    "wrong-type": (*STRING_LIMITS, "Sex", "NotificationConsent", "IsActive", "DOB", "CustomProperties"),
-}
-"""Which properties can be invalid in each way."""
+def falsy_value(facts: Facts, name: str) -> Any:
+    """The falsy value of `name`'s kind (`""`, `0`, `false`), or None when it has none in range."""
+    kind = facts.kind(name)
+    if kind == STRING:
+        return ""
+    if kind == BOOLEAN:
+        return False
+    if kind == INTEGER:
+        low, high = facts.int_range(name)
+        return 0 if low <= 0 <= high else None
+    return None
 
 
-def invalid_value_for(name: str, flavour: str = "wrong-type") -> st.SearchStrategy[Any]:
-    """Values of `name` a server must refuse with 400 (NOTES rule 8): too long, out of range, wrong type."""
+INVALID_FLAVOURS = ("too-long", "out-of-range", "wrong-type")
+"""The ways a property's value is invalid (contract rule 8)."""
+
+
+def invalid_names(facts: Facts, flavour: str) -> tuple[str, ...]:
+    """The mutable properties that can be invalid in this way."""
     if flavour == "too-long":
-        return overlong_values(name)
+        return tuple(n for n in facts.of_kind(STRING) if facts.max_length(n) is not None)
     if flavour == "out-of-range":
-        return st.one_of(st.integers(3, 255), st.integers(-(2**8), -1))
-    if name in STRING_LIMITS:
+        return tuple(n for n in facts.of_kind(INTEGER) if facts.int_range(n) != (-(2**31), 2**31 - 1))
+    return facts.mutable
+
+
+def invalid_value_for(facts: Facts, name: str, flavour: str = "wrong-type") -> st.SearchStrategy[Any]:
+    """Values of `name` every server must refuse with 400 (contract rules 8 and 14).
+
+    Too long, out of range, or of a type no Json.NET conversion accepts (a conversion Json.NET
+    makes, such as `"1"` for an integer, is leniency: see `bodies.LENIENCIES`).
+    """
+    if flavour == "too-long":
+        limit = facts.max_length(name)
+        assert limit is not None
+        return overlong_values(limit)
+    if flavour == "out-of-range":
+        low, high = facts.int_range(name)
+        above = st.integers(high + 1, max(high + 1, min(high + 253, 2**31 - 1)))
+        below = st.integers(max(low - 253, -(2**31)), low - 1) if low > -(2**31) else above
+        return st.one_of(above, below)
+    kind = facts.kind(name)
+    if kind == STRING:
         return st.sampled_from([[name], {"value": name}])
-    if name == "Sex":
-        return st.sampled_from(["two", "1", [1], {"value": 1}])
-    if name in ("NotificationConsent", "IsActive"):
-        return st.sampled_from(["maybe", "true", [True], {"value": True}])
-    if name == "DOB":
+    if kind == INTEGER:
+        return st.sampled_from(["two", "1.5x", [1], {"value": 1}])
+    if kind == BOOLEAN:
+        return st.sampled_from(["maybe", [True], {"value": True}])
+    if kind == DATE:
         return st.sampled_from(["not a date", "2024-13-45T99:99:99+00:00", [2024, 1, 1]])
-    if name == "CustomProperties":
-        return st.sampled_from(["Locker=12", ["Locker", "12"]])
-    raise KeyError(name)
+    return st.sampled_from(["Locker=12", ["Locker", "12"]])

@@ -1,0 +1,689 @@
+"""The stateful, model-based conformance test: a Hypothesis `RuleBasedStateMachine` over a `Session`.
+
+The machine's rules draw what to send and hand it to the session's flows (`suite/session.py`),
+which send it, check it against the plain-data model and record what they saw in the ledger. The
+first example opens with every lookup of every given customer, hard round trips, every kind of
+invalid body, each Json.NET conversion, PATCH by PersonalId, a form body and a body with no
+identifier; then random rules. Customers a PATCH did not target are read before they are used
+and swept every few steps. A finding does not stop the run: the step ends, the model is read back
+from the server and the run goes on, so every distinct failure is found in one run.
+
+`run_machine` is the entry point; `Unavailable` and `DeadlineReached` propagate out of it
+untouched, after the rules it could not check are marked not exercised.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from qflow_client import Client
+from qflow_client.models.customer_update import CustomerUpdate
+from qflow_client.types import UNSET, Unset
+
+from qflow_contracts.suite import strategies as vs
+from qflow_contracts.suite.bodies import LENIENCIES, REFUSALS, UNKNOWN_EXT_REF, UNKNOWN_PROPERTY, form_pairs
+from qflow_contracts.suite.evidence import Evidence
+from qflow_contracts.suite.exchange import Exchange
+from qflow_contracts.suite.http import DeadlineReached, Unavailable
+from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_facts
+from qflow_contracts.suite.rules import Rule
+from qflow_contracts.suite.session import Session
+from qflow_contracts.suite.target import Target
+
+MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-2147483649")
+"""Queries whose idType is not a 32-bit integer: 400 (contract rule 3)."""
+
+NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
+"""`id` values that name no customer in CustomerId mode: 404 (contract rule 3)."""
+
+DEFAULT_STEPS = 20
+"""Rules per example after the opening."""
+
+EXAMPLES_PER_BUDGET_UNIT = 2
+"""Examples per unit of `Target.max_examples`."""
+
+SWEEP_EVERY = 4
+"""Steps between two sweeps of the customers a PATCH did not target."""
+
+MACHINE_RULES = (
+    Rule.DOB,
+    Rule.WHOLE_RECORDS,
+    Rule.GET_LOOKUP,
+    Rule.PATCH_TARGET,
+    Rule.PARTIAL_UPDATE,
+    Rule.PATCH_ANSWER,
+    Rule.ROUND_TRIP,
+    Rule.ERRORS,
+    Rule.UNKNOWN_AND_LIMITS,
+    Rule.FORM_BODIES,
+    Rule.LENIENCY,
+    Rule.SPEC_SCHEMA,
+    Rule.SPEC_CONTENT_TYPE,
+)
+"""The rules the machine checks."""
+
+PATCH_RULES = (
+    Rule.PATCH_TARGET,
+    Rule.PARTIAL_UPDATE,
+    Rule.PATCH_ANSWER,
+    Rule.ROUND_TRIP,
+    Rule.UNKNOWN_AND_LIMITS,
+    Rule.FORM_BODIES,
+    Rule.LENIENCY,
+)
+"""The rules only a PATCH can exercise."""
+
+Action = Callable[[], None]
+"""A step's requests and checks, drawn in full before it runs."""
+
+
+def _nothing() -> None:
+    """A step the policy leaves nothing to send for."""
+
+
+Step = TypeVar("Step", bound=Callable[..., None])
+
+
+def guarded(method: Step) -> Step:
+    """A rule that draws everything before its first request; a failure ends the step (its finding
+    is in the ledger) and the model is read back from the server."""
+
+    @functools.wraps(method)
+    def wrapper(self: CustomersMachine, **kwargs: Any) -> None:
+        self.session.step(lambda: method(self, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _patching(self: CustomersMachine) -> bool:
+    return self.session.policy.may_patch
+
+
+class CustomersMachine(RuleBasedStateMachine):
+    """Model-based test of the Customers API; `build_machine` binds it to a session."""
+
+    session: ClassVar[Session]
+    custom_keys = Bundle("custom_keys")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.s = type(self).session
+        if self.s.stopped is not None:
+            raise self.s.stopped
+        self.steps = 0
+        # Draws depend only on the originals and on this example's own draws, never on what the
+        # server answered or held (earlier examples changed it): Hypothesis needs consistent
+        # generation, so every rule draws all it sends before it sends anything.
+        self.keys: dict[int, list[str]] = {}
+
+    @property
+    def given(self) -> tuple[int, ...]:
+        return self.s.policy.given
+
+    def _customer(self, data: st.DataObject, pool: tuple[int, ...] | list[int] | None = None) -> int:
+        return data.draw(st.sampled_from(list(pool or self.given)), label="customer")
+
+    def _run(self, plan: list[Action]) -> None:
+        for action in plan:
+            self.s.step(action)
+
+    # ---- the opening, once per run --------------------------------------------------------------
+
+    @initialize(target=custom_keys)
+    def known_custom_property_keys(self) -> Any:
+        """Seed the bundle with each given customer's dictionary keys."""
+        names = self.s.facts.of_kind(DICTIONARY)
+        return multiple(
+            *[(c, n, k) for c in self.given for n in names for k in self.s.policy.original_keys(c, n)]
+        )
+
+    @initialize(data=st.data())
+    def opening(self, data: st.DataObject) -> None:
+        """Once per run: every lookup, hard round trips, every refusal and conversion, every target.
+
+        Every example draws it (so all examples draw alike); only the first one sends it."""
+        plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
+        if self.s.policy.may_patch:
+            plan += self._round_trips(data)
+            plan += self._every_refusal(data)
+            plan += self._every_leniency(data)
+            plan += self._by_personal_id(data)
+            plan += [self._without_identifier(data), self._form(data), self._identity_decoy(data)]
+        if not self.s.opened:
+            self.s.opened = True
+            self._run(plan)
+
+    def _every_lookup(self, cid: int, number: int) -> None:
+        self._malformed_id_type(cid, MALFORMED_ID_TYPES[number % len(MALFORMED_ID_TYPES)])
+        self._not_a_customer_id(NOT_CUSTOMER_IDS[number % len(NOT_CUSTOMER_IDS)], UNSET)
+        self._by_customer_id(cid, UNSET)
+        if cid in self.s.policy.lookups_by_type():
+            self._by_type(cid, UNSET)
+        if cid in self.s.policy.lookups_by_extref():
+            shared = self.s.policy.shared_type_for(cid)
+            self._by_extref(cid, UNSET if shared is None else shared)
+
+    def _round_trips(self, data: st.DataObject) -> list[Action]:
+        """Two PATCHes of one customer: half the properties set to hard values and half null, then
+        the other way round (rules 1, 5, 6, 7)."""
+        cid = self._customer(data)
+        plan: list[Action] = []
+        for turn in (0, 1):
+            body: dict[str, Any] = {
+                "CustomerId": cid,
+                **self.s.bodies.hard_values(data, cid, self.s.policy.originals[cid], turn),
+            }
+            for name in self.s.facts.of_kind(DICTIONARY):
+                body[name] = self.s.bodies.dictionary(data, cid, name, self._known(cid), form=False)
+            plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
+        return plan
+
+    def _every_refusal(self, data: st.DataObject) -> list[Action]:
+        """Invalid PATCHes of every kind, carrying a valid change: 400 (415), nothing applied (rule 8)."""
+        cid = self._customer(data)
+        strings = self.s.policy.settable(cid, (STRING,))
+        change: dict[str, Any] = {}
+        if strings:
+            name = data.draw(st.sampled_from(strings), label="valid change")
+            change[name] = data.draw(vs.value_for(self.s.facts, name, falsy=False), label=name)
+        plan: list[Action] = []
+        for kind in REFUSALS:
+            if kind in ("too-long", "out-of-range"):
+                names = self.s.bodies.invalid_names(cid, kind)
+                plan += [self._refusal(data, cid, kind, change, name) for name in names]
+            else:
+                plan.append(self._refusal(data, cid, kind, change))
+        return plan
+
+    def _every_leniency(self, data: st.DataObject) -> list[Action]:
+        """Each of Json.NET's conversions once (rule 14)."""
+        cid = self._customer(data)
+        return [self._lenient(data, cid, kind) for kind in LENIENCIES]
+
+    def _by_personal_id(self, data: st.DataObject) -> list[Action]:
+        """PATCH by PersonalId within its type, then within the type its ext ref names (rule 4);
+        customers whose PersonalId another type shares first."""
+        plan: list[Action] = []
+        for mode, pool in (("type", self.s.policy.by_type), ("extref", self.s.policy.by_extref)):
+            shared = [c for c in pool if self.s.policy.shared_type_for(c) is not None][:4]
+            for cid in shared or ([self._customer(data, pool)] if pool else []):
+                body = {**self.s.bodies.identity(data, cid, mode=mode), **self._changes(data, cid)}
+                plan.append(self._json(cid, body, f"PATCH by PersonalId ({mode}) of customer {cid}"))
+        return plan
+
+    def _identity_decoy(self, data: st.DataObject) -> Action:
+        """PATCH by CustomerId carrying another identity, which is never changed (rule 5).
+
+        On a deployment only a made-up PersonalId goes with the target's own CustomerId."""
+        if self.s.policy.owned:
+            cid = self._customer(data)
+            body = self.s.bodies.identity(data, cid, mode="customer", decoy=True)
+        else:
+            safe = [c for c in self.given if self.s.policy.originals[c].get("PersonalId")]
+            cid = self._customer(data, safe or None)
+            made_up = data.draw(st.integers(0, 2**32 - 1), label="made-up PersonalId")
+            body = (
+                {"CustomerId": cid, "PersonalId": f"qflow-probe-{made_up:08x}"}
+                if safe
+                else {"CustomerId": cid}
+            )
+        return self._json(
+            cid, {**body, **self._changes(data, cid)}, f"PATCH of customer {cid} with another identity"
+        )
+
+    # ---- GET rules (contract rule 3) -------------------------------------------------------------------
+
+    def _by_customer_id(self, cid: int, id_type: int | Unset) -> None:
+        what = f"GET Customers/{cid}?idType={'(absent)' if id_type is UNSET else id_type}"
+        self.s.lookup(cid, str(cid), id_type, UNSET, what)
+
+    def _by_type(self, cid: int, ext_ref: str | Unset) -> None:
+        record = self.s.policy.originals[cid]
+        pid, type_id = record["PersonalId"], record["PersonalIdTypeId"]
+        self.s.lookup(cid, pid, type_id, ext_ref, f"GET Customers/{pid!r}?idType={type_id}: customer {cid}")
+
+    def _by_extref(self, cid: int, id_type: int | Unset) -> None:
+        record = self.s.policy.originals[cid]
+        pid, ext = record["PersonalId"], record["PersonalIdTypeExtRef"]
+        shown = "" if id_type is UNSET else f"&idType={id_type}"
+        what = f"GET Customers/{pid!r}?idTypeExtRef={ext!r}{shown}: customer {cid}, idTypeExtRef wins"
+        self.s.lookup(cid, pid, id_type, ext, what)
+
+    def _malformed_id_type(self, cid: int, query: str) -> None:
+        self.s.lookup_refused(
+            str(cid), query, 400, f"GET Customers/{cid}?{query}: a malformed idType", "malformed-idtype"
+        )
+
+    def _not_a_customer_id(self, text: str, id_type: int | Unset) -> None:
+        query = None if id_type is UNSET else f"idType={id_type}"
+        self.s.lookup_refused(
+            text, query, 404, f"GET Customers/{text}: not a CustomerId", "not-a-customer-id"
+        )
+
+    @rule(data=st.data())
+    @guarded
+    def get_by_customer_id(self, data: st.DataObject) -> None:
+        """GET by CustomerId with idType absent, 0 or negative: the model's record (rules 2, 3)."""
+        choices: list[int | Unset] = [UNSET, 0, -1, -(2**31)]
+        self._by_customer_id(self._customer(data), data.draw(st.sampled_from(choices), label="idType"))
+
+    @precondition(lambda self: bool(self.s.policy.lookups_by_type()))
+    @rule(data=st.data())
+    @guarded
+    def get_by_personal_id_and_type(self, data: st.DataObject) -> None:
+        """GET by PersonalId within idType: that customer, even when another type shares the id."""
+        choices: list[str | Unset] = [UNSET, ""]
+        cid = self._customer(data, self.s.policy.lookups_by_type())
+        self._by_type(cid, data.draw(st.sampled_from(choices), label="idTypeExtRef"))
+
+    @precondition(lambda self: bool(self.s.policy.lookups_by_extref()))
+    @rule(data=st.data())
+    @guarded
+    def get_by_personal_id_and_ext_ref(self, data: st.DataObject) -> None:
+        """GET by PersonalId within the type with idTypeExtRef, whatever idType says."""
+        cid = self._customer(data, self.s.policy.lookups_by_extref())
+        shared = self.s.policy.shared_type_for(cid)
+        decoys: list[int | Unset] = [UNSET, 0, -1]
+        if shared is not None:
+            decoys += [shared, shared]
+        self._by_extref(cid, data.draw(st.sampled_from(decoys), label="idType"))
+
+    @precondition(lambda self: bool(self.s.policy.lookups_by_type()))
+    @rule(data=st.data())
+    @guarded
+    def get_with_unknown_ext_ref(self, data: st.DataObject) -> None:
+        """A non-empty idTypeExtRef no type has wins over a valid idType: 404, no fallback."""
+        record = self.s.policy.originals[self._customer(data, self.s.policy.lookups_by_type())]
+        ext = self._unknown_ext_ref()
+        query = urllib.parse.urlencode({"idType": record["PersonalIdTypeId"], "idTypeExtRef": ext})
+        what = f"GET Customers/{record['PersonalId']!r}?{query}: no type has this ext ref"
+        self.s.lookup_refused(record["PersonalId"], query, 404, what, "unknown-ext-ref")
+
+    @rule(data=st.data())
+    @guarded
+    def get_with_malformed_id_type(self, data: st.DataObject) -> None:
+        """`idType=abc`, empty or outside 32 bits: 400 with an error body (rules 3, 8)."""
+        self._malformed_id_type(
+            self._customer(data), data.draw(st.sampled_from(MALFORMED_ID_TYPES), label="query")
+        )
+
+    @rule(data=st.data())
+    @guarded
+    def get_by_customer_id_that_is_not_a_number(self, data: st.DataObject) -> None:
+        """In CustomerId mode an `id` that is no number names no customer: 404."""
+        choices: list[int | Unset] = [UNSET, 0]
+        text = data.draw(st.sampled_from(NOT_CUSTOMER_IDS), label="id")
+        self._not_a_customer_id(text, data.draw(st.sampled_from(choices), label="idType"))
+
+    # ---- PATCH rules (contract rules 4 to 10, 14) ------------------------------------------------------
+
+    def _known(self, cid: int) -> list[str]:
+        return self.keys.get(cid, [])
+
+    def _changes(self, data: st.DataObject, cid: int, *, form: bool = False) -> dict[str, Any]:
+        changes = self.s.bodies.changes(data, cid, self._known(cid), form=form)
+        for name in self.s.facts.of_kind(DICTIONARY):
+            for key in changes.get(name) or {}:
+                if key not in self.s.policy.original_keys(cid, name) and key not in self._known(cid):
+                    self.keys.setdefault(cid, []).append(key)
+        return changes
+
+    def _json(
+        self, cid: int, body: dict[str, Any], what: str, *, unknown: Any = None, lower_type: int | None = None
+    ) -> Action:
+        """PATCH `body` as JSON through the generated client; checked against the model."""
+        update = CustomerUpdate.from_dict(body)
+        if unknown is not None:
+            update.additional_properties[UNKNOWN_PROPERTY] = unknown
+        sent = update.to_dict()
+        status_rule = Rule.UNKNOWN_AND_LIMITS if unknown is not None else self._refusal_rule(sent)
+
+        def action() -> None:
+            if self.s.policy.allowed(body):
+                send = functools.partial(self.s.server.patch_typed, Rule.PARTIAL_UPDATE, update)
+                self.s.accepted(cid, sent, send, what, status_rule, lower_type=lower_type)
+                if status_rule is Rule.UNKNOWN_AND_LIMITS:
+                    self.s.checks.held(Rule.UNKNOWN_AND_LIMITS)
+
+        return action
+
+    def _accept(
+        self, cid: int, body: dict[str, Any], send: Callable[[], Exchange], what: str, rule_: Rule
+    ) -> None:
+        self.s.accepted(cid, body, send, what, rule_)
+
+    def _refusal_rule(self, sent: Mapping[str, Any]) -> Rule:
+        """The rule a refusal of this valid body breaks: code-point lengths (9), dates (1), the spec."""
+        for name in self.s.facts.of_kind(STRING):
+            value, limit = sent.get(name), self.s.facts.max_length(name)
+            if isinstance(value, str) and limit is not None and len(value.encode("utf-16-le")) // 2 > limit:
+                return Rule.UNKNOWN_AND_LIMITS
+        if any(sent.get(n) is not None for n in self.s.facts.of_kind(DATE)):
+            return Rule.DOB
+        return Rule.SPEC_POSITIVE
+
+    def _refusal(
+        self,
+        data: st.DataObject,
+        cid: int,
+        kind: str,
+        change: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> Action:
+        changes = {k: v for k, v in self._changes(data, cid).items() if v is not None}
+        body = {"CustomerId": cid, **changes, **(change or {})}
+        refusal = self.s.bodies.refusal(data, cid, kind, body, name)
+        return functools.partial(self.s.refusal, cid, refusal) if refusal is not None else _nothing
+
+    def _lenient(self, data: st.DataObject, cid: int, kind: str) -> Action:
+        probe = self.s.bodies.leniency(data, cid, kind, self._known(cid))
+        return functools.partial(self.s.lenient, cid, probe) if probe is not None else _nothing
+
+    def _unknown_ext_ref(self) -> str:
+        known = {str(self.s.policy.originals[c].get("PersonalIdTypeExtRef")) for c in self.given}
+        return next(e for e in (UNKNOWN_EXT_REF, UNKNOWN_EXT_REF + "-2") if e not in known)
+
+    def _without_identifier(self, data: st.DataObject) -> Action:
+        """A PATCH with neither a positive CustomerId nor a PersonalId: 400, nothing changed (rule 4)."""
+        cid = self._customer(data)
+        shapes: list[dict[str, Any]] = [{}, {"CustomerId": 0}, {"CustomerId": None, "PersonalId": None}]
+        body: dict[str, Any] = dict(data.draw(st.sampled_from(shapes), label="identifiers"))
+        if bool(self.s.policy.by_type) and data.draw(st.booleans(), label="with type"):
+            body["PersonalIdTypeId"] = self.s.policy.originals[self._customer(data, self.s.policy.by_type)][
+                "PersonalIdTypeId"
+            ]
+        if data.draw(st.booleans(), label="negative CustomerId"):
+            body["CustomerId"] = -data.draw(st.integers(1, 2**31), label="negative")
+        changes = self._changes(data, cid)
+        body.update(changes if self.s.policy.owned else dict.fromkeys(changes))
+        content = json.dumps(body).encode("utf-8")
+        send = functools.partial(self.s.server.patch_raw, Rule.PATCH_TARGET, content, "application/json")
+        what = f"PATCH with no identifier: {content.decode()[:300]}"
+        return functools.partial(self.s.refused, None, send, (400,), Rule.PATCH_TARGET, what, "no-identifier")
+
+    def _form(self, data: st.DataObject) -> Action:
+        """PATCH as a form body: one field per property, `Name[key]=value` (rule 10)."""
+        cid = self._customer(data)
+        body = {k: v for k, v in self.s.bodies.identity(data, cid).items() if v is not None}
+        body.update({k: v for k, v in self._changes(data, cid, form=True).items() if v is not None})
+        content = urllib.parse.urlencode(form_pairs(body)).encode("ascii")
+        send = functools.partial(
+            self.s.server.patch_raw, Rule.FORM_BODIES, content, "application/x-www-form-urlencoded"
+        )
+
+        def action() -> None:
+            if self.s.policy.allowed(body):
+                self.s.accepted(
+                    cid, body, send, f"PATCH Customers (form) of customer {cid}", Rule.FORM_BODIES
+                )
+                self.s.checks.held(Rule.FORM_BODIES)
+
+        return action
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def patch_json(self, data: st.DataObject) -> None:
+        """PATCH as application/json by any identifier mode: partial update per the model (rules 4-7, 9)."""
+        cid = self._customer(data)
+        body = {**self.s.bodies.identity(data, cid), **self._changes(data, cid)}
+        unknown = data.draw(
+            st.one_of(st.none(), st.just("ignored"), st.just({"nested": [1]})), label="unknown"
+        )
+        self._run(
+            [self._json(cid, body, f"PATCH Customers (JSON) targeting customer {cid}", unknown=unknown)]
+        )
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def patch_text_json(self, data: st.DataObject) -> None:
+        """PATCH as text/json, a documented request format: the same behaviour as JSON."""
+        cid = self._customer(data)
+        body = {**self.s.bodies.identity(data, cid), **self._changes(data, cid)}
+        content = json.dumps(body, ensure_ascii=data.draw(st.booleans(), label="ascii")).encode("utf-8")
+        media = data.draw(st.sampled_from(["text/json", "text/json; charset=utf-8"]), label="type")
+        send = functools.partial(self.s.server.patch_raw, Rule.PARTIAL_UPDATE, content, media)
+        if self.s.policy.allowed(body):
+            what = f"PATCH Customers ({media}) of customer {cid}"
+            self._run([lambda: self._accept(cid, body, send, what, Rule.SPEC_POSITIVE)])
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def patch_form(self, data: st.DataObject) -> None:
+        """PATCH as a form body (rule 10)."""
+        self._run([self._form(data)])
+
+    @precondition(_patching)
+    @rule(entry=custom_keys, data=st.data())
+    def patch_one_custom_property(self, entry: tuple[int, str, str], data: st.DataObject) -> None:
+        """PATCH one existing dictionary key alone: it changes, every other key stays (rule 5)."""
+        cid, name, key = entry
+        value = data.draw(vs.custom_property_values(), label="value")
+        self._run(
+            [
+                self._json(
+                    cid,
+                    {"CustomerId": cid, name: {key: value}},
+                    f"PATCH of {name}[{key!r}] alone on customer {cid}",
+                )
+            ]
+        )
+
+    @precondition(
+        lambda self: _patching(self) and self.s.policy.may_add_keys and bool(self.s.facts.of_kind(DICTIONARY))
+    )
+    @rule(target=custom_keys, data=st.data())
+    def patch_new_custom_property(self, data: st.DataObject) -> tuple[int, str, str]:
+        """PATCH a new dictionary key alone: it is added, every other key stays (rule 5; owned only)."""
+        cid = self._customer(data)
+        name = self.s.facts.of_kind(DICTIONARY)[0]
+        key = data.draw(vs.custom_property_keys(), label="new key")
+        value = data.draw(vs.custom_property_values(), label="value")
+        self._run(
+            [
+                self._json(
+                    cid,
+                    {"CustomerId": cid, name: {key: value}},
+                    f"PATCH adding {name}[{key!r}] to customer {cid}",
+                )
+            ]
+        )
+        return (cid, name, key)
+
+    @precondition(lambda self: _patching(self) and self.s.policy.owned and bool(self.s.policy.lowest))
+    @rule(data=st.data())
+    def patch_by_personal_id_alone(self, data: st.DataObject) -> None:
+        """PATCH by PersonalId with no type: the type with the lowest id (rule 4; owned only).
+
+        The server may know a lower type than any given customer's: then only a probe GET tells."""
+        cid = self._customer(data, self.s.policy.lowest)
+        pid = self.s.policy.originals[cid]["PersonalId"]
+        body: dict[str, Any] = {"PersonalId": pid, **self.s.bodies.no_customer_id(data)}
+        if data.draw(st.booleans(), label="PersonalIdTypeId null"):
+            body["PersonalIdTypeId"] = data.draw(st.sampled_from([None, 0]), label="PersonalIdTypeId")
+        body.update(self._changes(data, cid))
+        lower = self.s.policy.originals[cid]["PersonalIdTypeId"]
+        self._run([self._json(cid, body, f"PATCH by PersonalId {pid!r} with no type", lower_type=lower)])
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def refused_patch(self, data: st.DataObject) -> None:
+        """An invalid PATCH of a given customer, with valid changes beside: 400 and no change (rule 8)."""
+        cid = self._customer(data)
+        self._run([self._refusal(data, cid, data.draw(st.sampled_from(REFUSALS), label="invalid by"))])
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def lenient_patch(self, data: st.DataObject) -> None:
+        """A body with one of Json.NET's conversions: refused, or converted and stored (rule 14)."""
+        cid = self._customer(data)
+        self._run([self._lenient(data, cid, data.draw(st.sampled_from(LENIENCIES), label="conversion"))])
+
+    @precondition(_patching)
+    @rule(data=st.data())
+    def patch_without_identifier(self, data: st.DataObject) -> None:
+        """A PATCH with no identifier: 400, nothing changed (rule 4)."""
+        self._run([self._without_identifier(data)])
+
+    @precondition(lambda self: _patching(self) and self.s.policy.may_probe_unknown)
+    @rule(data=st.data())
+    def patch_unknown_customer(self, data: st.DataObject) -> None:
+        """A PATCH whose identifier names no record: 404 and nothing changed (rule 4; owned only)."""
+        kind = data.draw(st.sampled_from(["customer", "ext-ref"]), label="unknown by")
+        changes = {k: v for k, v in self._changes(data, self.given[0]).items() if v is not None}
+        body: dict[str, Any] = {
+            "CustomerId": data.draw(st.integers(900_000_000, 1_000_000_000), label="unknown id")
+        }
+        holders = [c for c in self.given if self.s.policy.originals[c].get("PersonalId")]
+        if kind == "ext-ref" and holders:
+            pid = self.s.policy.originals[self._customer(data, holders)]["PersonalId"]
+            body = {"PersonalId": pid, "PersonalIdTypeExtRef": self._unknown_ext_ref()}
+        elif body["CustomerId"] in self.given:
+            return
+        content = json.dumps({**body, **changes}).encode("utf-8")
+        send = functools.partial(self.s.server.patch_raw, Rule.PATCH_TARGET, content, "application/json")
+
+        def action() -> None:
+            if (
+                "CustomerId" in body
+                and self.s.server.get(Rule.PATCH_TARGET, str(body["CustomerId"])).status != 404
+            ):
+                return  # a record this suite was not given: never PATCHed
+            self.s.refused(
+                None, send, (404,), Rule.PATCH_TARGET, f"PATCH naming no record ({kind})", f"unknown-{kind}"
+            )
+
+        self._run([action])
+
+    # ---- what must always hold --------------------------------------------------------------------------
+
+    @invariant()
+    def untargeted_customers_are_unchanged(self) -> None:
+        """Every few steps, the customers a request did not target read back as the model says."""
+        self.steps += 1
+        if self.steps % SWEEP_EVERY == 0:
+            self.s.step(self.s.sweep)
+
+    def teardown(self) -> None:
+        """At the end of an example, the customers a request did not target are read once more."""
+        if self.s.stopped is None:
+            self.s.step(self.s.sweep)
+
+
+# --------------------------------------------------------------------------------------------
+# Running it
+
+
+OPENING_STEPS = sum(
+    1 for value in vars(CustomersMachine).values() if hasattr(value, "hypothesis_stateful_initialize_rule")
+)
+"""The `@initialize` rules, which Hypothesis counts among an example's steps."""
+
+
+def build_machine(session: Session) -> type[CustomersMachine]:
+    """A subclass of `CustomersMachine` bound to this session."""
+    return type("CustomersStateMachine", (CustomersMachine,), {"session": session})
+
+
+def default_examples(target: Target) -> int:
+    """Examples for a run: twice the target's budget (at least 3)."""
+    return max(3, EXAMPLES_PER_BUDGET_UNIT * target.max_examples)
+
+
+def machine_settings(
+    target: Target, *, max_examples: int | None = None, stateful_step_count: int | None = None
+) -> settings:
+    """Hypothesis settings for a run: the budget, no deadline, no database, no shrinking.
+
+    Shrinking replays examples, which a server whose state moved on cannot honour.
+    """
+    return settings(
+        max_examples=max_examples if max_examples is not None else default_examples(target),
+        stateful_step_count=OPENING_STEPS
+        + (stateful_step_count if stateful_step_count is not None else DEFAULT_STEPS),
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        report_multiple_bugs=False,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+def not_exercised(session: Session, why: str | None = None) -> None:
+    """Mark each rule of the machine that no check ran for, with the reason."""
+    evidence, policy = session.evidence, session.policy
+    for rule_ in MACHINE_RULES:
+        tally = evidence.tallies[rule_]
+        if tally.checks or tally.findings or tally.leniencies:
+            continue
+        if why is not None:
+            reason = why
+        elif not policy.may_patch and rule_ in PATCH_RULES:
+            reason = "read-only run: no PATCH was sent"
+        else:
+            reason = "no check of it could run with the given customers"
+        evidence.not_exercised(rule_, reason)
+    if not policy.lookups_by_type() and not policy.lookups_by_extref():
+        evidence.not_exercised(
+            Rule.GET_LOOKUP,
+            "no given customer has a PersonalId unique within its type: "
+            "GET by idType/idTypeExtRef not checked",
+        )
+    if policy.may_patch and not policy.by_type and not policy.by_extref:
+        evidence.not_exercised(
+            Rule.PATCH_TARGET,
+            "no given customer has a PersonalId unique within its type: PATCH by PersonalId not checked",
+        )
+
+
+def run_machine(
+    target: Target,
+    client: Client,
+    originals: Mapping[int, Any],
+    evidence: Evidence,
+    *,
+    max_examples: int | None = None,
+    stateful_step_count: int | None = None,
+    facts: Facts | None = None,
+) -> None:
+    """Run the state machine against `target`, recording every check, finding and leniency in
+    `evidence`; a finding does not stop the run. `Unavailable` and `DeadlineReached` propagate."""
+    session = Session(target, client, originals, evidence, facts or load_facts())
+    machine = build_machine(session)
+    run_seed = target.seed if target.seed is not None else random.SystemRandom().randrange(2**32)
+    try:
+        run_state_machine_as_test(
+            seed(run_seed)(machine),
+            settings=machine_settings(
+                target, max_examples=max_examples, stateful_step_count=stateful_step_count
+            ),
+        )
+    except BaseException as error:
+        stopped = session.stopped or (error if isinstance(error, (Unavailable, DeadlineReached)) else None)
+        if stopped is None:
+            raise
+        what = (
+            "the run's deadline was reached"
+            if isinstance(stopped, DeadlineReached)
+            else "the server became unavailable"
+        )
+        not_exercised(session, f"{what} before it was checked")
+        raise stopped from None
+    not_exercised(session)
