@@ -537,7 +537,7 @@ MUTATIONS = [
         lambda d: d["components"]["examples"]["NotFound"]["value"].__setitem__("Message", "Nobody."),
         COMPATIBLE,
         "patch",
-        "other-edits",
+        "examples-changed",
     ),
     Mutation(
         "operation deprecated",
@@ -552,6 +552,13 @@ MUTATIONS = [
         COMPATIBLE,
         "patch",
         "servers-changed",
+    ),
+    Mutation(
+        "tag description changed",
+        lambda d: d["tags"][0].__setitem__("description", "People."),
+        COMPATIBLE,
+        "patch",
+        "other-edits",
     ),
     Mutation(
         "only info.version raised", set_key(lambda d: d["info"], "version", "1.0.1"), NO_CHANGE, "none", None
