@@ -2,8 +2,10 @@
 
 - scripts/bench_mock.py: the mock server's GET/PATCH throughput and p99 latency beside Stoplight Prism.
 - scripts/bench_suite.py: the suite's kill rate and time to verdict over the catalogue of broken servers.
+- scripts/bench_verdict.py: time to verdict and requests per run, on the embedded mock, on a mock 50 ms
+  away, and for plain `st run` beside them.
 
-`python scripts/bench.py mock` or `... suite` runs one of them.
+`python scripts/bench.py mock`, `... suite` or `... verdict` runs one of them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 import sys
 from pathlib import Path
 
-BENCHES = {"mock": "bench_mock", "suite": "bench_suite"}
+BENCHES = {"mock": "bench_mock", "suite": "bench_suite", "verdict": "bench_verdict"}
 
 
 def main(argv: list[str]) -> int:

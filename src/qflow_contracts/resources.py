@@ -24,3 +24,8 @@ def spec_path() -> Path:
 def suite_path() -> Path:
     """The conformance suite's folder (contracts/)."""
     return _find("contracts", "contracts")
+
+
+def contract_path() -> Path:
+    """The contract document (spec/CONTRACT.md) that findings and reports cite."""
+    return _find("CONTRACT.md", "spec/CONTRACT.md")

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from qflow_contracts.mock.app import MAX_BODY
 from qflow_contracts.mock.validation import load_spec
-from tests.mock.conftest import snapshot
+from tests.mock.conftest import stored
 
 UPDATE = load_spec()["components"]["schemas"]["CustomerUpdate"]["properties"]
 LIMITS = {name: prop["maxLength"] for name, prop in UPDATE.items() if "maxLength" in prop}
@@ -21,9 +21,9 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 @pytest.fixture
 def guarded(client: TestClient) -> Iterator[TestClient]:
     """The client; after the test, every record must be as it was (a refused PATCH changes nothing)."""
-    before = snapshot(client)
+    before = stored(client)
     yield client
-    assert snapshot(client) == before
+    assert stored(client) == before
 
 
 def refused(response: Any, status: int = 400, *names: str) -> dict[str, Any]:

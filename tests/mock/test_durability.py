@@ -68,8 +68,10 @@ def test_kill_mid_load_leaves_whole_records(tmp_path: Path) -> None:
     threads = [threading.Thread(target=work, args=(owner,)) for owner in owners]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
-    stop_server(server, signal.SIGKILL)  # mid-load
+    deadline = time.monotonic() + 60
+    while min(acked.get(owner, -1) for owner in owners) < 10 and time.monotonic() < deadline:
+        stop.wait(0.01)  # until every writer has ten acknowledged writes, then kill mid-load
+    stop_server(server, signal.SIGKILL)
     stop.set()
     for thread in threads:
         thread.join(timeout=10)

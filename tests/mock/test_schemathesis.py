@@ -1,6 +1,6 @@
 """Schemathesis against a real `qflow-mock serve`: every phase, positive and negative data, all checks.
 
-The run uses the CLI (`schemathesis run`), so the examples, coverage (boundary values, undocumented
+The runs use the CLI (`schemathesis run`), so the examples, coverage (boundary values, undocumented
 methods, missing parameters), fuzzing and stateful phases all run, and every built-in check is on.
 `schemathesis_hooks.py` supplies the only test data JSON Schema cannot carry (see its docstring).
 Set QFLOW_ST_SEED to replay a run; otherwise the seed is fixed so a failure is reproducible.
@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,47 +21,77 @@ from tests.mock.conftest import REPO, running
 
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+STORES = ("memory", "sqlite")
 
 
-def schemathesis_run(tmp_path: Path, *serve_args: str) -> subprocess.CompletedProcess[str]:
-    """One `schemathesis run` against a fresh server started with `serve_args`."""
+@contextmanager
+def schemathesis_run(
+    folder: Path, *serve_args: str, extra: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen[str]]:
+    """One `schemathesis run`, started against a fresh server started with `serve_args`."""
     seed = os.environ.get("QFLOW_ST_SEED", "20261123")
     with running("--prefix", "/API", *serve_args) as server:
-        return subprocess.run(
-            [
-                str(SCHEMATHESIS),
-                "run",
-                str(REPO / "spec" / "qflow-customers.openapi.yaml"),
-                "--url",
-                server.url,
-                "--checks",
-                "all",
-                "--mode",
-                "all",
-                "--max-examples",
-                "80",
-                "--seed",
-                seed,
-                "--no-color",
-                "--generation-database",
-                "none",
-                "--request-timeout",
-                "10",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=150,
-            cwd=tmp_path,
-            env={**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)},
+        command = [
+            str(SCHEMATHESIS),
+            "run",
+            str(REPO / "spec" / "qflow-customers.openapi.yaml"),
+            "--url",
+            server.url,
+            "--checks",
+            "all",
+            "--mode",
+            "all",
+            "--max-examples",
+            "80",
+            "--seed",
+            seed,
+            "--no-color",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "10",
+            *extra,
+        ]
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder, env=env
         )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
-@pytest.mark.parametrize("store", ["memory", "sqlite"])
-def test_schemathesis_finds_no_failure(tmp_path: Path, store: str) -> None:
-    args = ("--db", str(tmp_path / "data.sqlite")) if store == "sqlite" else ()
-    result = schemathesis_run(tmp_path, *args)
-    report = result.stdout + result.stderr
-    assert result.returncode == 0, report[-6000:]
+def output(process: subprocess.Popen[str]) -> str:
+    """Everything the run printed, once it has finished (bounded: a run that hangs fails the test)."""
+    try:
+        out, _ = process.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, _ = process.communicate()
+        raise AssertionError(f"schemathesis run did not finish in 150 s: {out[-3000:]}") from None
+    return out
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
+    """The exit code and output of the run against each store; the two runs go on at the same time."""
+    with ExitStack() as stack:
+        processes = {}
+        for store in STORES:
+            folder = tmp_path_factory.mktemp(f"schemathesis-{store}")
+            args = ("--db", str(folder / "data.sqlite")) if store == "sqlite" else ()
+            processes[store] = stack.enter_context(schemathesis_run(folder, *args))
+        texts = {store: output(process) for store, process in processes.items()}
+        return {store: (processes[store].returncode, texts[store]) for store in STORES}
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_schemathesis_finds_no_failure(reports: dict[str, tuple[int, str]], store: str) -> None:
+    code, report = reports[store]
+    assert code == 0, report[-6000:]
     assert "No issues found" in report, report[-3000:]
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in report or f"✅  {phase}" in report, report[-3000:]
@@ -68,6 +100,7 @@ def test_schemathesis_finds_no_failure(tmp_path: Path, store: str) -> None:
 
 def test_the_same_run_fails_a_broken_server(tmp_path: Path) -> None:
     """The run above can fail: the same command against a server with one defect reports it."""
-    result = schemathesis_run(tmp_path, "--defect", "customerid-as-string")
-    assert result.returncode != 0
-    assert "Response violates schema" in result.stdout + result.stderr
+    with schemathesis_run(tmp_path, "--defect", "customerid-as-string", extra=("--max-failures", "1")) as run:
+        report = output(run)
+    assert run.returncode != 0
+    assert "Response violates schema" in report

@@ -8,6 +8,7 @@ Modules, one job each:
 - `store.py`: the memory and SQLite stores;
 - `fixtures.py` and `fixtures.json`: the starting data and its loader;
 - `defects.py`: the catalogue of deliberate bugs behind `--defect`;
+- `traffic.py`: the added latency (`--latency`, `--jitter`) and the request count (`--stats-file`);
 - `cli.py` and `__main__.py`: the `qflow-mock` command.
 """
 

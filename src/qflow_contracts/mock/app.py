@@ -28,6 +28,7 @@ from qflow_contracts.mock.defects import Defect, get_defect
 from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.mock.records import normalize_dob
 from qflow_contracts.mock.store import MemoryStore, Record, open_store
+from qflow_contracts.mock.traffic import CountingMiddleware, Delay, DelayMiddleware, RequestCounter
 from qflow_contracts.mock.validation import INTEGER_TEXT, ModelState, Validators, load_spec, read_int
 
 MAX_BODY = 1024 * 1024
@@ -400,8 +401,14 @@ def create_app(
     db: Path | None = None,
     api_key: str | None = None,
     defect: str | None = None,
+    delay: Delay | None = None,
+    stats_file: Path | None = None,
 ) -> Starlette:
-    """The mock server as an ASGI app. Raises ValueError (or FixtureError) for bad arguments."""
+    """The mock server as an ASGI app. Raises ValueError (or FixtureError) for bad arguments.
+
+    `delay` holds every answer back like a distant server; with `stats_file`, the requests received
+    are counted (`app.state.counter`) and written there as JSON when the app shuts down.
+    """
     broken = get_defect(defect)
     spec = load_spec()
     validators = Validators(spec, broken.schema)
@@ -422,12 +429,18 @@ def create_app(
             headers["Allow"] = ", ".join(m for m in ("GET", "HEAD", "PATCH") if m in allowed)
         return api.problem(request, Problem(exc.status_code, message, headers=headers))
 
+    counter = RequestCounter() if stats_file is not None else None
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            store.close()
+            try:
+                if counter is not None and stats_file is not None:
+                    counter.write(stats_file)
+            finally:
+                store.close()
 
     routes = [
         Route(f"{base}/Customers", api.patch_customer, methods=["PATCH"]),
@@ -440,4 +453,9 @@ def create_app(
     app.add_middleware(FastGet, api=api, base=base)
     if api_key:
         app.add_middleware(ApiKeyMiddleware, key=api_key)
+    if delay is not None and delay.latency > 0:
+        app.add_middleware(DelayMiddleware, delay=delay)
+    if counter is not None:
+        app.state.counter = counter
+        app.add_middleware(CountingMiddleware, counter=counter)  # outermost: every request counts
     return app

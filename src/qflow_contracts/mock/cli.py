@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from pathlib import Path
 
 from qflow_contracts.mock.defects import CATALOGUE, get_defect
+from qflow_contracts.mock.traffic import Delay, parse_duration
+
+STATS_ENV = "QFLOW_MOCK_STATS_FILE"
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--defect", default=None, help="switch on one deliberate bug (see `qflow-mock defects`)"
     )
+    serve.add_argument(
+        "--latency",
+        type=_duration,
+        default=0.0,
+        help="delay every answer like a distant server: 50ms, 0.05s, or 50 (milliseconds)",
+    )
+    serve.add_argument(
+        "--jitter", type=_duration, default=0.0, help="vary the latency by up to this much either way"
+    )
+    serve.add_argument(
+        "--stats-file",
+        type=Path,
+        default=os.environ.get(STATS_ENV) or None,
+        help=f"count the requests received; write them here as JSON on shutdown (default: ${STATS_ENV})",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")
     return parser
@@ -45,10 +71,21 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"qflow-mock: --port {args.port} is not a port number", file=sys.stderr)
         return 2
+    stats_file: Path | None = Path(args.stats_file) if args.stats_file else None
+    if stats_file is not None and not stats_file.parent.is_dir():
+        print(f"qflow-mock: --stats-file: no folder {stats_file.parent}", file=sys.stderr)
+        return 2
     try:
         get_defect(args.defect)
+        delay = Delay(args.latency, args.jitter)
         app = create_app(
-            prefix=args.prefix, fixtures=args.fixtures, db=args.db, api_key=args.api_key, defect=args.defect
+            prefix=args.prefix,
+            fixtures=args.fixtures,
+            db=args.db,
+            api_key=args.api_key,
+            defect=args.defect,
+            delay=delay,
+            stats_file=stats_file,
         )
     except (ValueError, FixtureError) as error:
         print(f"qflow-mock: {error}", file=sys.stderr)

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from qflow_contracts.resources import spec_path
+from qflow_contracts import spec
 
 SPEC_URI = "urn:qflow-contracts:spec"
 INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
@@ -40,10 +39,8 @@ def read_int(text: str) -> int:
 
 
 def load_spec(path: Path | None = None) -> dict[str, Any]:
-    """The OpenAPI document, parsed."""
-    with (path or spec_path()).open(encoding="utf-8") as handle:
-        document: dict[str, Any] = yaml.safe_load(handle)
-    return document
+    """The OpenAPI document, parsed (through the project's one spec loader)."""
+    return spec.load_spec(path)
 
 
 def walk_schemas(node: Any) -> Iterable[dict[str, Any]]:

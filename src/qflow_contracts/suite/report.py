@@ -1,88 +1,81 @@
-"""The Markdown report a vendor can read: verdict per rule, each failure with its reproduction."""
+"""The run's reports: Markdown (here), JUnit XML and self-contained HTML, all from the evidence
+ledger. Each says the verdict per rule with its evidence, every finding with its reproduction, the
+leniency warnings, what was not exercised and why, and the restore's verdict."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
+from qflow_contracts.suite.facts import project_version as project_version
+from qflow_contracts.suite.facts import run_facts
+from qflow_contracts.suite.facts import spec_facts as spec_facts
+from qflow_contracts.suite.html_report import render_html as render_html
+from qflow_contracts.suite.junit import render_junit as render_junit
+from qflow_contracts.suite.record import RunRecord as RunRecord
+from qflow_contracts.suite.record import render as render
+from qflow_contracts.suite.rules import Rule
+from qflow_contracts.suite.text import fence, markdown
+from qflow_contracts.suite.verdict import RuleVerdict, overall, verdicts
 
-from qflow_contracts.suite.rules import RULES
-
-RULE_TAG = re.compile(r"\[((?:rule|spec)-[a-z0-9-]+)\]")
-# Schemathesis' failure titles, and the spec clause or NOTES rule each one breaks
-TITLES = (
-    ("Server error", "rule-8"),
-    ("Undocumented HTTP status", "spec-status"),
-    ("Undocumented Content-Type", "spec-content-type"),
-    ("Malformed media type", "spec-content-type"),
-    ("Response violates schema", "spec-schema"),
-    ("JSON deserialization error", "spec-schema"),
-    ("accepted schema-violating request", "spec-negative"),
-    ("rejected schema-compliant request", "spec-positive"),
-    ("Missing Content-Type", "spec-content-type"),
-)
+TITLE = "QFlow Customers API conformance report"
 
 
-@dataclass
-class Failure:
-    """One failed test: the rules it names and its message (already redacted)."""
-
-    test: str
-    rules: list[str]
-    message: str
+def _count(verdict: RuleVerdict) -> str:
+    return str(len(verdict.findings) + (len(verdict.leniencies) if verdict.status is Status.FAILED else 0))
 
 
-@dataclass
-class RunRecord:
-    """What a run found, gathered while pytest runs."""
-
-    base_url: str = ""
-    seed: int | None = None
-    passed: list[str] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    restore: str = "restore: not run"
-    restore_ok: bool = True
-
-    def add_failure(self, test: str, text: str) -> None:
-        rules = sorted(set(RULE_TAG.findall(text)))
-        rules = rules or sorted({rule for title, rule in TITLES if title.lower() in text.lower()})
-        rules = rules or ["unclassified"]
-        self.failures.append(Failure(test, rules, text))
-
-    def failed_rules(self) -> set[str]:
-        return {rule for failure in self.failures for rule in failure.rules}
+def _status(verdict: RuleVerdict) -> str:
+    return f"**{verdict.status.value.upper()}**" if verdict.status is Status.FAILED else verdict.status.value
 
 
-def render(record: RunRecord) -> str:
+def _finding(finding: Finding, heading: str) -> list[str]:
+    lines = [f"{heading} {finding.rule.id}: {markdown(finding.summary)}", ""]
+    lines += [f"[{markdown(finding.rule.title)}]({finding.rule.link})", ""]
+    if finding.detail.strip():
+        lines += [fence(finding.detail), ""]
+    if finding.reproduction:
+        lines += ["Reproduce with:", "", fence(finding.reproduction, "sh"), ""]
+    return lines
+
+
+def render_markdown(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
     """The report as Markdown."""
-    conformant = not record.failures and record.restore_ok
-    lines = [
-        "# QFlow Customers API conformance report",
-        "",
-        f"- Server: `{record.base_url}`",
-        f"- Verdict: **{'conformant' if conformant else 'NOT conformant'}**",
-        f"- Seed: `{record.seed}` (rerun with `--seed {record.seed}`)" if record.seed is not None else "",
-        f"- {record.restore}",
-        "",
-        "## Verdict per rule",
-        "",
-        "| rule | clause | verdict |",
-        "| --- | --- | --- |",
+    verdict = overall(evidence, info, asked=asked)
+    rules = verdicts(evidence, info, asked)
+    lines = [f"# {TITLE}", "", f"**Verdict: {verdict.name}**", ""]
+    lines += [f"- {markdown(reason)}" for reason in verdict.reasons]
+    lines += ["", "| | |", "| --- | --- |"]
+    lines += [f"| {label} | {markdown(value)} |" for label, value in run_facts(evidence, info)]
+    lines += ["", "## Verdict per rule", ""]
+    lines += [
+        "| rule | title | status | checks | requests | findings |",
+        "| --- | --- | --- | ---: | ---: | ---: |",
     ]
-    failed = record.failed_rules()
-    for rule in RULES.values():
-        lines.append(f"| {rule.id} | {rule.title} | {'FAIL' if rule.id in failed else 'pass'} |")
-    if "unclassified" in failed:
-        lines.append("| unclassified | a failure that names no rule | FAIL |")
-    lines += ["", "## Failures", ""]
-    if not record.failures:
-        lines.append("None.")
-    for failure in record.failures:
-        lines += [
-            f"### {failure.test} ({', '.join(failure.rules)})",
-            "",
-            "```",
-            failure.message.strip(),
-            "```",
-            "",
-        ]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    for rule_verdict in rules:
+        rule = rule_verdict.rule
+        lines.append(
+            f"| {rule.id} | [{markdown(rule.title)}]({rule.link}) | {_status(rule_verdict)} "
+            f"| {rule_verdict.checks} | {rule_verdict.requests} | {_count(rule_verdict)} |"
+        )
+    findings = [finding for rule_verdict in rules for finding in rule_verdict.findings]
+    lines += ["", "## Findings", ""]
+    if not findings:
+        lines += ["None.", ""]
+    for finding in findings:
+        lines += _finding(finding, "###")
+    leniencies = [finding for rule_verdict in rules for finding in rule_verdict.leniencies]
+    if leniencies:
+        counts = "failures: this run is strict" if info.strict else "warnings, not failures"
+        lines += ["## Leniency", "", f"What the server converted instead of refusing ({counts}).", ""]
+        for finding in leniencies:
+            lines += _finding(finding, "###")
+    unchecked = [rule_verdict for rule_verdict in rules if rule_verdict.why]
+    if unchecked:
+        lines += ["## Not exercised, not asked, not fully checked", ""]
+        for rule_verdict in unchecked:
+            why = "; ".join(markdown(reason) for reason in rule_verdict.why)
+            lines.append(f"- {rule_verdict.rule.id} ({rule_verdict.status.value}): {why}")
+        lines.append("")
+    lines += ["## Restore", "", markdown(info.restore), ""]
+    if info.journal:
+        lines += [f"Journal: {markdown(info.journal)}", ""]
+    return "\n".join(lines)

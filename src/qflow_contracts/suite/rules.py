@@ -1,51 +1,125 @@
-"""The contract's rules, by id: every failure names the one it breaks."""
+"""The contract's rules, by id: every check, finding and verdict names the one it is about.
+
+The fifteen numbered rules are the sections of `spec/CONTRACT.md`; the `spec-*` clauses are what
+the OpenAPI document itself says (status codes, media types, schemas), checked through Schemathesis.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qflow_contracts.suite.target import Target
+
+CONTRACT_DOCUMENT = "spec/CONTRACT.md"
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One clause of the contract (the spec or a NOTES rule)."""
+class Rule(enum.Enum):
+    """One clause of the contract: `id` is what reports and failures print."""
 
-    id: str
-    title: str
+    SPEC_STATUS = ("spec-status", "Spec: only documented status codes")
+    SPEC_CONTENT_TYPE = ("spec-content-type", "Spec: responses in a documented media type")
+    SPEC_SCHEMA = ("spec-schema", "Spec: response bodies match their schema")
+    SPEC_POSITIVE = ("spec-positive", "Spec: schema-valid requests are accepted")
+    SPEC_NEGATIVE = ("spec-negative", "Spec: schema-invalid requests are rejected")
+    DOB = ("rule-1", "DOB is an RFC 3339 date-time and reads back with its calendar date")
+    WHOLE_RECORDS = ("rule-2", "Responses carry every property, CustomerId an integer")
+    GET_LOOKUP = ("rule-3", "GET looks up by CustomerId, idType or idTypeExtRef")
+    PATCH_TARGET = ("rule-4", "PATCH targets by CustomerId, else PersonalId within its type")
+    PARTIAL_UPDATE = ("rule-5", "PATCH is partial, merges CustomProperties, never changes identity")
+    PATCH_ANSWER = ("rule-6", "PATCH answers 200 with exactly what the next GET returns")
+    ROUND_TRIP = ("rule-7", "Values round-trip exactly")
+    ERRORS = ("rule-8", "Bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx")
+    UNKNOWN_AND_LIMITS = ("rule-9", "Unknown properties ignored, 32-bit integers, lengths in code points")
+    FORM_BODIES = ("rule-10", "Form bodies, CustomProperties[key]=value")
+    ONLY_GIVEN = ("rule-11", "Only documented requests; only the given customers are touched")
+    AUTHENTICATION = ("rule-12", "Credentials pass through and never reach an output")
+    RESTORED = ("rule-13", "A run leaves every record as it found it")
+    LENIENCY = ("rule-14", "Leniency is not breakage: Json.NET conversions are warnings")
+    PACED = ("rule-15", "A deployment is never hammered")
+
+    def __init__(self, rule_id: str, title: str) -> None:
+        self.id = rule_id
+        self.title = title
+
+    @property
+    def number(self) -> int | None:
+        """The rule's number in the contract document, or None for a spec clause."""
+        return int(self.id.split("-")[1]) if self.id.startswith("rule-") else None
+
+    @property
+    def link(self) -> str:
+        """Where the contract document explains this rule."""
+        anchor = self.id if self.number is not None else "the-spec"
+        return f"{CONTRACT_DOCUMENT}#{anchor}"
+
+    @classmethod
+    def by_id(cls, rule_id: str) -> Rule:
+        """The rule whose id is `rule_id` (KeyError otherwise)."""
+        for rule in cls:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"unknown rule {rule_id!r}")
 
 
-RULES: dict[str, Rule] = {
-    rule.id: rule
-    for rule in (
-        Rule("spec-status", "Spec: only documented status codes"),
-        Rule("spec-content-type", "Spec: responses in a documented media type"),
-        Rule("spec-schema", "Spec: response bodies match their schema"),
-        Rule("spec-positive", "Spec: schema-valid requests are accepted"),
-        Rule("spec-negative", "Spec: schema-invalid requests are rejected"),
-        Rule("rule-1", "NOTES 1: DOB is an RFC 3339 date-time and reads back with its calendar date"),
-        Rule("rule-2", "NOTES 2: responses carry all 16 properties, CustomerId an integer"),
-        Rule("rule-3", "NOTES 3: GET looks up by CustomerId, idType or idTypeExtRef"),
-        Rule("rule-4", "NOTES 4: PATCH targets by CustomerId, else PersonalId within its type"),
-        Rule("rule-5", "NOTES 5: PATCH is partial, merges CustomProperties, never changes identity"),
-        Rule("rule-6", "NOTES 6: PATCH answers 200 with exactly what the next GET returns"),
-        Rule("rule-7", "NOTES 7: values round-trip exactly"),
-        Rule("rule-8", "NOTES 8: bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx"),
-        Rule("rule-9", "NOTES 9: unknown properties ignored, 32-bit integers, lengths in code points"),
-        Rule("rule-10", "NOTES 10: form bodies, CustomProperties[key]=value"),
-        Rule("rule-13", "NOTES 13: a run leaves every record as it found it"),
-    )
-}
+RULES: dict[str, Rule] = {rule.id: rule for rule in Rule}
+"""Every rule by id (kept for callers that name rules by their id)."""
 
 
 class ContractViolation(AssertionError):
     """A server broke a rule of the contract; `reproduction` is a curl line with secrets masked."""
 
-    def __init__(self, rule: str, message: str, reproduction: str | None = None) -> None:
-        if rule not in RULES:
-            raise KeyError(f"unknown rule {rule!r}")
-        self.rule = RULES[rule]
+    def __init__(self, rule: str | Rule, message: str, reproduction: str | None = None) -> None:
+        self.rule = rule if isinstance(rule, Rule) else Rule.by_id(rule)
         self.detail = message
         self.reproduction = reproduction
         text = f"[{self.rule.id}] {self.rule.title}: {message}"
         if reproduction:
             text += f"\nReproduce with:\n  {reproduction}"
         super().__init__(text)
+
+
+PATCH_RULES: frozenset[Rule] = frozenset(
+    {
+        Rule.DOB,
+        Rule.PATCH_TARGET,
+        Rule.PARTIAL_UPDATE,
+        Rule.PATCH_ANSWER,
+        Rule.ROUND_TRIP,
+        Rule.UNKNOWN_AND_LIMITS,
+        Rule.FORM_BODIES,
+        Rule.ONLY_GIVEN,
+        Rule.LENIENCY,
+    }
+)
+"""The rules only a PATCH can exercise: a read-only run does not ask them."""
+
+
+def why_not_asked(rule: Rule, *, owned: bool, read_only: bool, credentials: bool) -> str | None:
+    """Why a run of this kind does not check `rule`, or None when it does (`spec/CONTRACT.md`,
+    "What a run checks")."""
+    if read_only and rule in PATCH_RULES:
+        return "read-only run: no PATCH is sent"
+    if rule is Rule.AUTHENTICATION and not credentials:
+        return "no credentials were given, so none could leak"
+    if rule is Rule.RESTORED and read_only:
+        return "read-only run: nothing is changed, so nothing is restored"
+    if rule is Rule.RESTORED and owned:
+        return "the embedded mock is discarded after the run: nothing is restored"
+    if rule is Rule.PACED and owned:
+        return "the embedded mock is the suite's own server: its requests are not paced"
+    return None
+
+
+def asked_rules(target: Target) -> set[Rule]:
+    """The rules a run against `target` is asked to check: the verdict is CONFORMANT only when
+    each of them was exercised."""
+    return {
+        rule
+        for rule in Rule
+        if why_not_asked(
+            rule, owned=target.owned, read_only=target.read_only, credentials=bool(target.headers)
+        )
+        is None
+    }

@@ -1,8 +1,11 @@
-"""The server under test, as the runner and pytest options describe it."""
+"""The server under test, resolved once per run, and what the suite may do to it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from qflow_contracts.suite.redact import redact
 
 
 @dataclass(frozen=True)
@@ -11,8 +14,9 @@ class Target:
 
     `owned` is true only for a server the suite started itself (the embedded mock): there it may
     send anything and change records freely. Otherwise (a vendor deployment) it sends only the two
-    documented operations, PATCHes only `customer_ids`, makes only changes PATCH can undo, and
-    restores every record at the end (NOTES rules 11 and 13).
+    documented operations, reads and PATCHes only `customer_ids` (and reads `witness_ids`), makes
+    only changes PATCH can undo, paces its requests, journals every change and restores every
+    record at the end (contract rules 11, 13 and 15).
     """
 
     base_url: str
@@ -20,8 +24,20 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     owned: bool = False
     read_only: bool = False
+    strict: bool = False
     seed: int | None = None
     max_examples: int = 25
+    witness_ids: tuple[int, ...] = ()
+    rate_limit: float | None = None
+    """Requests per second at most; None: unpaced (only for a server the suite started)."""
+    request_timeout: float = 30.0
+    """Seconds one request may take."""
+    max_time: float | None = None
+    """Seconds the whole run may take before it stops, restores and reports what it could not finish."""
+    max_answer_bytes: int = 1 << 20
+    """The most bytes of one answer that are read."""
+    journal: Path | None = None
+    """Where originals and changes are journaled (a server the suite did not start)."""
 
     def __post_init__(self) -> None:
         if not self.customer_ids:
@@ -32,3 +48,7 @@ class Target:
     def secrets(self) -> tuple[str, ...]:
         """Header values that must never appear in any output."""
         return tuple(value for value in self.headers.values() if value)
+
+    def mask(self, text: str) -> str:
+        """`text` with every form of every credential replaced (contract rule 12)."""
+        return redact(text, self.secrets)

@@ -1,0 +1,154 @@
+"""What a run saw, rule by rule: the checks that held, the findings, the leniencies, what was not
+exercised and why. The verdict is derived from this ledger and nothing else.
+
+Checks record here as they run (`held`, `failed`, `lenient`, `not_exercised`, `request`); the
+reports, the console and the exit code read it at the end. Text put here is already masked
+(`Target.mask`): the ledger never holds a credential.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qflow_contracts.suite.rules import Rule
+
+
+class Status(enum.Enum):
+    """A rule's verdict in one run."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    LENIENT = "leniency"
+    NOT_EXERCISED = "not exercised"
+    NOT_ASKED = "not asked"
+    """The run was not asked to check this rule (read-only, no credentials, the embedded mock)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One distinct way a server broke (or, for leniency, bent) a rule.
+
+    `key` identifies the finding for de-duplication (the same defect seen twice is one finding);
+    `summary` is one line; `detail` says what was sent, expected and answered; `reproduction` is a
+    curl command. All text is masked.
+    """
+
+    rule: Rule
+    key: str
+    summary: str
+    detail: str = ""
+    reproduction: str | None = None
+
+
+@dataclass
+class Tally:
+    """One rule's evidence."""
+
+    checks: int = 0
+    requests: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    leniencies: list[Finding] = field(default_factory=list)
+    not_exercised: list[str] = field(default_factory=list)
+
+
+Listener = Callable[["Evidence", Rule], None]
+
+
+@dataclass
+class Evidence:
+    """The ledger of a run: a `Tally` per rule, and the requests sent in all."""
+
+    tallies: dict[Rule, Tally] = field(default_factory=lambda: {rule: Tally() for rule in Rule})
+    requests: int = 0
+    listeners: list[Listener] = field(default_factory=list, repr=False)
+
+    def _changed(self, rule: Rule) -> None:
+        for listener in self.listeners:
+            listener(self, rule)
+
+    def request(self, rule: Rule | None = None) -> None:
+        """One request was sent (on behalf of `rule`, when one rule is being checked)."""
+        self.requests += 1
+        if rule is not None:
+            self.tallies[rule].requests += 1
+            self._changed(rule)
+
+    def held(self, rule: Rule, checks: int = 1) -> None:
+        """`checks` checks of `rule` ran and held."""
+        self.tallies[rule].checks += checks
+        self._changed(rule)
+
+    def failed(self, finding: Finding) -> bool:
+        """Record a finding; False when an equal one (same rule and key) was already recorded."""
+        tally = self.tallies[finding.rule]
+        if any(seen.key == finding.key for seen in tally.findings):
+            return False
+        tally.findings.append(finding)
+        self._changed(finding.rule)
+        return True
+
+    def lenient(self, finding: Finding) -> bool:
+        """Record a leniency (contract rule 14): a warning, a failure only in a strict run."""
+        tally = self.tallies[finding.rule]
+        if any(seen.key == finding.key for seen in tally.leniencies):
+            return False
+        tally.leniencies.append(finding)
+        self._changed(finding.rule)
+        return True
+
+    def not_exercised(self, rule: Rule, why: str) -> None:
+        """`rule` could not be checked in this run, and why (read-only, deadline reached, ...)."""
+        if why not in self.tallies[rule].not_exercised:
+            self.tallies[rule].not_exercised.append(why)
+            self._changed(rule)
+
+    def status(self, rule: Rule, *, strict: bool = False) -> Status:
+        """The rule's verdict: failed on any finding (or leniency, when strict), passed only when
+        some check of it ran."""
+        tally = self.tallies[rule]
+        if tally.findings or (strict and tally.leniencies):
+            return Status.FAILED
+        if tally.leniencies:
+            return Status.LENIENT
+        if tally.checks:
+            return Status.PASSED
+        return Status.NOT_EXERCISED
+
+    def findings(self) -> list[Finding]:
+        """Every finding, rule by rule."""
+        return [finding for tally in self.tallies.values() for finding in tally.findings]
+
+
+@dataclass
+class RunInfo:
+    """What a report says about the run besides the rules (all text masked)."""
+
+    base_url: str = ""
+    owned: bool = False
+    read_only: bool = False
+    strict: bool = False
+    seed: int | None = None
+    started: str = ""
+    """ISO 8601 date-time, UTC."""
+    duration: float = 0.0
+    """Seconds."""
+    project_version: str = ""
+    spec_version: str = ""
+    spec_digest: str = ""
+    """sha256 of the spec document's bytes."""
+    customer_ids: tuple[int, ...] = ()
+    witness_ids: tuple[int, ...] = ()
+    restore: str = "restore: not run"
+    """One line: the restore's verdict."""
+    restore_ok: bool = True
+    restored: int = 0
+    """How many records the restore read back as they were (contract rule 13)."""
+    journal: str | None = None
+    """The journal's path, when one was written."""
+    stopped: str | None = None
+    """Why the run stopped early (deadline, signal, server lost), or None."""
+    unavailable: str | None = None
+    """Set when the run stopped because the server stopped answering (timeout, connection lost,
+    answer too big): availability, not a finding."""

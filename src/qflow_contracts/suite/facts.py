@@ -1,0 +1,64 @@
+"""Facts about the run that reports carry: the project's version, the spec's version and digest."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from qflow_contracts.suite.evidence import Evidence, RunInfo
+
+DISTRIBUTION = "qflow-contracts"
+
+
+def spec_facts(path: Path) -> tuple[str, str]:
+    """The spec document's `info.version` and the sha256 of its bytes (hex)."""
+    data = path.read_bytes()
+    document = yaml.safe_load(data)
+    info = document.get("info") if isinstance(document, dict) else None
+    version = info.get("version") if isinstance(info, dict) else None
+    return str(version or "unknown"), hashlib.sha256(data).hexdigest()
+
+
+def project_version() -> str:
+    """The installed qflow-contracts version ("unknown" outside an installation)."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def utc_now() -> str:
+    """Now, as an ISO 8601 date-time in UTC to the second (for `RunInfo.started`)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def target_kind(info: RunInfo) -> str:
+    """What kind of server and run this was, in words."""
+    kind = "the embedded mock" if info.owned else "safe mode: a server the suite did not start"
+    flags = [flag for flag, on in (("read-only", info.read_only), ("strict", info.strict)) if on]
+    return ", ".join([kind, *flags])
+
+
+def run_facts(evidence: Evidence, info: RunInfo) -> list[tuple[str, str]]:
+    """The facts a report opens with, as (label, value) pairs of plain text."""
+    seed = "not recorded" if info.seed is None else f"{info.seed} (replay with --seed {info.seed})"
+    customers = ", ".join(str(cid) for cid in info.customer_ids) or "none"
+    rows = [
+        ("Date", info.started or "not recorded"),
+        ("Target", f"{info.base_url} ({target_kind(info)})"),
+        ("Customers", customers),
+    ]
+    if info.witness_ids:
+        rows.append(("Witnesses", ", ".join(str(cid) for cid in info.witness_ids)))
+    rows += [
+        ("Seed", seed),
+        ("Duration", f"{info.duration:.1f} s"),
+        ("Requests", str(evidence.requests)),
+        ("Project", f"{DISTRIBUTION} {info.project_version or 'unknown'}"),
+        ("Spec", f"version {info.spec_version or 'unknown'}, sha256 {info.spec_digest or 'unknown'}"),
+    ]
+    return rows
