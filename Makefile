@@ -13,7 +13,7 @@ help:
 	@echo "make generate         regenerate generated/ from spec/ with the pinned generator"
 	@echo "make check-generated  fail with a diff when generated/ and spec/ disagree"
 	@echo "make mock             serve the mock on http://127.0.0.1:8000/API"
-	@echo "make bench            benchmarks (mock vs Prism, suite kill rate)"
+	@echo "make bench            benchmarks (mock vs Prism, suite kill rate, time to verdict and requests per run)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
