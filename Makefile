@@ -14,7 +14,7 @@ help:
 	@echo "make check-generated  fail with a diff when generated/ and spec/ disagree"
 	@echo "make spec-diff        classify the spec's changes since BASE (default HEAD; e.g. BASE=main)"
 	@echo "make mock             serve the mock on http://127.0.0.1:8000/API"
-	@echo "make bench            benchmarks (mock vs Prism, suite kill rate)"
+	@echo "make bench            benchmarks (mock vs Prism, suite kill rate, time to verdict and requests per run)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'

@@ -23,22 +23,39 @@ import pytest
 from tests.conftest import REPO
 
 SPEC = Path("spec/qflow-customers.openapi.yaml")
-MIDDLE_NAME = """        MiddleName:
-          description: Middle Name
+PROPERTY = """        {name}:
+          description: {description}
           type: string
           maxLength: 50
 """
+VERSION = re.compile(r'^  version: "([0-9]+)\.([0-9]+)\.([0-9]+)"$', re.MULTILINE)
 
 
-def add_middle_name(text: str) -> str:
-    """The spec with MiddleName after LastName in the three Customer schemas, as the README shows."""
+def example_name(text: str) -> str:
+    """The README's MiddleName, or another new name once the spec has a MiddleName of its own."""
+    return next(name for name in ("MiddleName", "PreferredName", "Nickname") if f" {name}:" not in text)
+
+
+def next_minor(text: str) -> tuple[str, str]:
+    """The spec's info.version, and the minor release after it."""
+    match = VERSION.search(text)
+    assert match is not None
+    major, minor, patch = (int(part) for part in match.groups())
+    return f"{major}.{minor}.{patch}", f"{major}.{minor + 1}.0"
+
+
+def add_property(text: str, name: str = "MiddleName") -> str:
+    """The spec with `name` after LastName in the three Customer schemas (as the README shows for
+    MiddleName), and info.version raised to the next minor release."""
     blocks = list(re.finditer(r"^        LastName:\n(?:          .*\n)+", text, re.MULTILINE))
     assert len(blocks) == 3
+    added = PROPERTY.format(name=name, description=re.sub(r"(?<!^)([A-Z])", r" \1", name))
     for block in reversed(blocks):  # CustomerUpdate and Customer say nullable, the form cannot
         nullable = "          nullable: true\n" if "nullable: true" in block.group(0) else ""
-        text = text[: block.end()] + MIDDLE_NAME + nullable + text[block.end() :]
-    text = text.replace("        - LastName\n", "        - LastName\n        - MiddleName\n", 1)
-    return text.replace('  version: "1.0.0"', '  version: "1.1.0"', 1)
+        text = text[: block.end()] + added + nullable + text[block.end() :]
+    text = text.replace("        - LastName\n", f"        - LastName\n        - {name}\n", 1)
+    old, new = next_minor(text)
+    return text.replace(f'  version: "{old}"', f'  version: "{new}"', 1)
 
 
 def remove_notes(text: str) -> str:
@@ -127,56 +144,60 @@ def _call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> 
 
 def test_a_property_added_then_one_removed(copy: Path, mock_of: Any) -> None:
     spec = copy / SPEC
-    spec.write_text(add_middle_name(spec.read_text(encoding="utf-8")), encoding="utf-8")
+    text = spec.read_text(encoding="utf-8")
+    name, (old, new) = example_name(text), next_minor(text)
+    spec.write_text(add_property(text, name), encoding="utf-8")
 
     generated = make(copy, "generate")
     assert generated.returncode == 0, generated.stderr
-    assert generated.stdout.startswith("generated/: qflow-client 1.1.0 (17 modules)"), generated.stdout
+    assert generated.stdout.startswith(f"generated/: qflow-client {new} ("), generated.stdout
 
     diff = make(copy, "spec-diff")
     assert diff.returncode == 0, diff.stdout + diff.stderr
     assert "**Verdict: compatible.** Code built on the client: a **minor** release." in diff.stdout
-    assert "`info.version` 1.0.0 -> 1.1.0: enough for a minor release." in diff.stdout
+    assert f"`info.version` {old} -> {new}: enough for a minor release." in diff.stdout
     for row in (
-        "| `CustomerUpdate.MiddleName` | optional property added | minor | `request-property-added` |",
-        "| `CustomerUpdateForm.MiddleName` | optional property added | minor | `request-property-added` |",
-        "| `Customer.MiddleName` | required property added | minor | `response-property-added` |",
+        f"| `CustomerUpdate.{name}` | optional property added | minor | `request-property-added` |",
+        f"| `CustomerUpdateForm.{name}` | optional property added | minor | `request-property-added` |",
+        f"| `Customer.{name}` | required property added | minor | `response-property-added` |",
     ):
         assert row in diff.stdout, diff.stdout
 
     checked = make(copy, "check-generated")
     assert (checked.returncode, checked.stdout.strip()) == (0, "generated/ matches the spec."), checked.stderr
 
+    field = re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
     client = _run(
         copy,
         sys.executable,
         "-c",
         "import qflow_client; from qflow_client.models import Customer, CustomerUpdate; "
         "print(qflow_client.__version__, qflow_client.__file__); "
-        "print(CustomerUpdate(customer_id=101, middle_name='Q').to_dict())",
+        f"print(CustomerUpdate(customer_id=101, {field}='Q').to_dict())",
         env=_env(copy),
     )
     assert client.returncode == 0, client.stderr
     version_line, body_line = client.stdout.splitlines()
-    assert version_line == f"1.1.0 {copy / 'generated' / 'qflow_client' / '__init__.py'}"
-    assert body_line == "{'CustomerId': 101, 'MiddleName': 'Q'}"
+    assert version_line == f"{new} {copy / 'generated' / 'qflow_client' / '__init__.py'}"
+    assert body_line == f"{{'CustomerId': 101, '{name}': 'Q'}}"
 
     base = mock_of(copy)
     status, record = _call(f"{base}/Customers/101")
-    assert status == 200 and record["MiddleName"] is None  # fixtures that do not name it: null
-    status, record = _call(f"{base}/Customers", "PATCH", {"CustomerId": 101, "MiddleName": "Quincy"})
-    assert (status, record["MiddleName"]) == (200, "Quincy")
-    status, error = _call(f"{base}/Customers", "PATCH", {"CustomerId": 101, "MiddleName": "x" * 51})
-    assert status == 400 and list(error["ModelState"]) == ["MiddleName"]
+    assert status == 200 and record[name] is None  # fixtures that do not name it: null
+    status, record = _call(f"{base}/Customers", "PATCH", {"CustomerId": 101, name: "Quincy"})
+    assert (status, record[name]) == (200, "Quincy")
+    status, error = _call(f"{base}/Customers", "PATCH", {"CustomerId": 101, name: "x" * 51})
+    assert status == 400 and list(error["ModelState"]) == [name]
 
-    git(copy, "commit", "-qam", "MiddleName")
+    git(copy, "commit", "-qam", name)
     spec.write_text(remove_notes(spec.read_text(encoding="utf-8")), encoding="utf-8")
     removed = make(copy, "spec-diff")
     assert removed.returncode != 0
     assert (
         "**Verdict: breaking for clients.** Code built on the client: a **major** release." in removed.stdout
     )
-    assert "`info.version` 1.1.0 -> 1.1.0: a major release calls for at least 2.0.0." in removed.stdout
+    major = int(new.split(".")[0]) + 1
+    assert f"`info.version` {new} -> {new}: a major release calls for at least {major}.0.0." in removed.stdout
     assert (
         "| `Customer.Notes` | property removed (the client's model loses its field) | major |"
         in removed.stdout

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Doc = dict[str, Any]
+ADDED = "PreferredName"  # a property the spec does not have
 Edit = Callable[[Doc], None]
 
 CLIENTS, SERVERS, COMPATIBLE, NO_CHANGE = (
@@ -63,21 +64,21 @@ def param(doc: Doc, name: str) -> Doc:
     return found
 
 
-def add_middle_name(doc: Doc, response_too: bool) -> None:
-    """The worked example: an optional MiddleName, maxLength 50."""
+def add_property(doc: Doc, response_too: bool) -> None:
+    """An optional property, maxLength 50, as in the README's worked example."""
     for name in ("CustomerUpdate", "CustomerUpdateForm"):
-        schema(doc, name)["properties"]["MiddleName"] = {"type": "string", "maxLength": 50}
-    prop(doc, "CustomerUpdate", "MiddleName")["nullable"] = True
+        schema(doc, name)["properties"][ADDED] = {"type": "string", "maxLength": 50}
+    prop(doc, "CustomerUpdate", ADDED)["nullable"] = True
     if response_too:
         customer = schema(doc, "Customer")
-        customer["properties"]["MiddleName"] = {"type": "string", "maxLength": 50, "nullable": True}
-        customer["required"].append("MiddleName")
+        customer["properties"][ADDED] = {"type": "string", "maxLength": 50, "nullable": True}
+        customer["required"].append(ADDED)
 
 
-def add_required_middle_name(doc: Doc) -> None:
-    """MiddleName added to the requests, and required in the JSON one."""
-    add_middle_name(doc, False)
-    schema(doc, "CustomerUpdate").setdefault("required", []).append("MiddleName")
+def add_required_property(doc: Doc) -> None:
+    """A property added to the requests, and required in the JSON one."""
+    add_property(doc, False)
+    schema(doc, "CustomerUpdate").setdefault("required", []).append(ADDED)
 
 
 def remove_property(doc: Doc, schema_name: str, name: str) -> None:
@@ -127,21 +128,21 @@ MUTATIONS = [
     # additions
     Mutation(
         "optional request property added",
-        lambda d: add_middle_name(d, False),
+        lambda d: add_property(d, False),
         COMPATIBLE,
         "minor",
         "request-property-added",
     ),
     Mutation(
         "property added to requests and answers",
-        lambda d: add_middle_name(d, True),
+        lambda d: add_property(d, True),
         COMPATIBLE,
         "minor",
         "response-property-added",
     ),
     Mutation(
         "required request property added",
-        add_required_middle_name,
+        add_required_property,
         CLIENTS,
         "major",
         "request-property-added-required",
@@ -537,7 +538,7 @@ MUTATIONS = [
         lambda d: d["components"]["examples"]["NotFound"]["value"].__setitem__("Message", "Nobody."),
         COMPATIBLE,
         "patch",
-        "other-edits",
+        "examples-changed",
     ),
     Mutation(
         "operation deprecated",
@@ -552,6 +553,13 @@ MUTATIONS = [
         COMPATIBLE,
         "patch",
         "servers-changed",
+    ),
+    Mutation(
+        "tag description changed",
+        lambda d: d["tags"][0].__setitem__("description", "People."),
+        COMPATIBLE,
+        "patch",
+        "other-edits",
     ),
     Mutation(
         "only info.version raised", set_key(lambda d: d["info"], "version", "1.0.1"), NO_CHANGE, "none", None

@@ -12,7 +12,13 @@ import pytest
 import yaml
 
 from qflow_contracts import cli
+from qflow_contracts.spec import load_spec
 from qflow_contracts.specdiff import main
+from qflow_contracts.specdiff.model import parse_version
+
+VERSION = str(load_spec()["info"]["version"])
+_MAJOR, _MINOR, _ = parse_version(VERSION) or (0, 0, 0)
+NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
 
 
 def _write(path: Path, document: dict[str, Any]) -> Path:
@@ -24,8 +30,8 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
 def versions(tmp_path: Path, spec: dict[str, Any]) -> dict[str, Path]:
     """The spec, and three edited copies: compatible, breaking for servers, breaking for clients."""
     minor = copy.deepcopy(spec)
-    minor["info"]["version"] = "1.1.0"
-    minor["components"]["schemas"]["CustomerUpdate"]["properties"]["MiddleName"] = {"type": "string"}
+    minor["info"]["version"] = NEXT_MINOR
+    minor["components"]["schemas"]["CustomerUpdate"]["properties"]["PreferredName"] = {"type": "string"}
     servers = copy.deepcopy(spec)
     servers["components"]["schemas"]["CustomerUpdate"]["properties"]["Notes"]["maxLength"] = 500
     clients = copy.deepcopy(spec)
@@ -43,9 +49,10 @@ def test_a_compatible_change_exits_0_with_a_markdown_summary(
     out = capsys.readouterr().out
     assert "**Verdict: compatible.** Code built on the client: a **minor** release." in out
     assert (
-        "| `CustomerUpdate.MiddleName` | optional property added | minor | `request-property-added` |" in out
+        "| `CustomerUpdate.PreferredName` | optional property added | minor | `request-property-added` |"
+        in out
     )
-    assert "`info.version` 1.0.0 -> 1.1.0: enough for a minor release." in out
+    assert f"`info.version` {VERSION} -> {NEXT_MINOR}: enough for a minor release." in out
 
 
 @pytest.mark.parametrize(
@@ -73,7 +80,7 @@ def test_check_version_fails_a_bump_smaller_than_the_changes_call_for(
     assert (
         main([str(versions["old"]), str(versions["servers"]), "--fail-on", "never", "--check-version"]) == 1
     )
-    assert "a minor release calls for at least 1.1.0" in capsys.readouterr().out
+    assert f"a minor release calls for at least {NEXT_MINOR}" in capsys.readouterr().out
     assert main([str(versions["old"]), str(versions["minor"]), "--check-version"]) == 0
 
 

@@ -114,6 +114,11 @@ class DocumentDiff:
         new_info.pop("version", None)
         if old_info != new_info:
             self._add(classified("info-changed", "info", "title or description changed", NOBODY, Bump.PATCH))
+        old_examples = (self.old.get("components") or {}).get("examples")
+        if old_examples != (self.new.get("components") or {}).get("examples"):
+            self._add(
+                classified("examples-changed", "components.examples", "examples changed", NOBODY, Bump.PATCH)
+            )
         if self.old.get("servers") != self.new.get("servers"):
             self._add(classified("servers-changed", "servers", "servers changed", NOBODY, Bump.PATCH))
         if strip_docs(self.old.get("security")) != strip_docs(self.new.get("security")):
