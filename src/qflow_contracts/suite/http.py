@@ -422,8 +422,7 @@ class SafeTransport(httpx.BaseTransport):
         if not isinstance(answer, dict) or not isinstance(answer.get("CustomerId"), int):
             return
         sent = documents(request.headers.get("content-type", ""), request.content.decode("utf-8", "replace"))
-        names = {key.lower().split("[")[0] for body in sent for key in body if isinstance(key, str)}
-        values = {k: v for k, v in answer.items() if k.lower() in names and k != "CustomerId"}
+        values = _written(sent, answer)
         if values and (self.policy is None or answer["CustomerId"] in self.policy.patchable):
             self.journal.stored(int(answer["CustomerId"]), values)
 
@@ -448,3 +447,33 @@ class SafeTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _written(sent: list[dict[str, Any]], answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer's values of what the PATCH wrote: properties sent with a value (`null` leaves a
+    property as it is, so a value found there is not this run's), and of a dictionary only the
+    keys sent (contract rule 5)."""
+    names: set[str] = set()
+    keys: dict[str, set[str]] = {}
+    for body in sent:
+        for key, value in body.items():
+            if not isinstance(key, str) or value is None:
+                continue
+            base, bracket, rest = key.partition("[")
+            if bracket:
+                keys.setdefault(base.lower(), set()).add(rest.rstrip("]"))
+            elif isinstance(value, dict):
+                keys.setdefault(base.lower(), set()).update(str(k) for k in value)
+            else:
+                names.add(base.lower())
+    values: dict[str, Any] = {}
+    for name, value in answer.items():
+        if name == "CustomerId":
+            continue
+        if name.lower() in keys and isinstance(value, dict):
+            chosen = {k: v for k, v in value.items() if k in keys[name.lower()]}
+            if chosen:
+                values[name] = chosen
+        elif name.lower() in names:
+            values[name] = value
+    return values
