@@ -2,7 +2,7 @@
 
 Two pieces of test data that JSON Schema cannot carry, and nothing else:
 
-- NOTES rule 4: a PATCH with neither a positive CustomerId nor a PersonalId is refused with 400, a rule
+- contract rule 4: a PATCH with neither a positive CustomerId nor a PersonalId is refused with 400, a rule
   outside the body's schema. A *positive* PATCH case without an identifier gets the PersonalId of a
   fixture customer added (every generated property is kept), so the positive-data check holds the
   server to accepting it.

@@ -1,4 +1,4 @@
-"""Bad input (NOTES rules 8 and 9): every refusal is a 4xx with the ASP.NET body, and changes nothing."""
+"""Bad input (contract rules 8 and 9): every refusal is a 4xx with the ASP.NET body, and changes nothing."""
 
 from __future__ import annotations
 

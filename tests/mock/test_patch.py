@@ -1,4 +1,4 @@
-"""PATCH Customers: NOTES rules 4 to 7 and 10, through raw HTTP and the generated client."""
+"""PATCH Customers: contract rules 4 to 7 and 10, through raw HTTP and the generated client."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def test_responses_allow_null_everywhere_but_customer_id(spec: dict[str, Any]) -
 def test_every_decision_names_its_rule(spec: dict[str, Any]) -> None:
     named = {
         int(number)
-        for group in re.findall(r"NOTES rules? ([0-9, ]+)", str(spec))
+        for group in re.findall(r"contract rules? ([0-9, ]+)", str(spec))
         for number in re.findall(r"[0-9]+", group)
     }
     assert named >= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12}

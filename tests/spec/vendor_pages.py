@@ -203,7 +203,7 @@ def _table_problems(spec: dict[str, Any], name: str, rows: list[Row], *, respons
             continue
         problems += _row_problems(f"{name}.{row.name}", row, properties[row.name], response=response)
     if response and set(schema.get("required", [])) != set(properties):
-        problems.append(f"{name}: a response must require all {len(properties)} properties (NOTES rule 2)")
+        problems.append(f"{name}: a response must require all {len(properties)} properties (contract rule 2)")
     return problems
 
 

@@ -16,7 +16,7 @@ T = TypeVar("T", bound="Customer")
 @_attrs_define
 class Customer:
     """Customer Record, as a server answers it (vendor page: "Customer Record" for PATCH,
-    "Customer" for GET). Decision (NOTES rule 2): every answer carries all 16 properties;
+    "Customer" for GET). Decision (contract rule 2): every answer carries all 16 properties;
     `CustomerId` is always an integer, any other property may be `null` (a .NET string or
     nullable value that was never set).
 
@@ -35,7 +35,7 @@ class Customer:
                 `Email`.
             tel_number_1 (None | str): Phone Number 1
             tel_number_2 (None | str): Phone Number 2
-            dob (None | str): Date of Birth (vendor page: type date). Decision (NOTES rule 1): a date-time as .NET
+            dob (None | str): Date of Birth (vendor page: type date). Decision (contract rule 1): a date-time as .NET
                 writes it, up to seven fractional digits, the offset optional (a .NET DateTime of
                 unspecified kind is written without one). Its calendar date is the date that was sent;
                 its form may differ (`Z` written as `+00:00`, the fraction trimmed to seven digits).

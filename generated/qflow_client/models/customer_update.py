@@ -19,22 +19,22 @@ T = TypeVar("T", bound="CustomerUpdate")
 @_attrs_define
 class CustomerUpdate:
     """Customer record, as sent to PATCH Customers (vendor page: "Customer record").
-    Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
-    leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
+    Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
+    leaves the stored value as it is. Decision (contract rule 9): properties not listed here
     are ignored; integers are 32-bit; lengths count Unicode code points.
 
         Attributes:
-            customer_id (int | None | Unset): QFlow Customer Id. Decision (NOTES rule 4): when greater than 0, selects the
-                record
+            customer_id (int | None | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects
+                the record
                 to update.
-            personal_id (None | str | Unset): Vendor's Customer identifier. Decision (NOTES rule 4): selects the record
+            personal_id (None | str | Unset): Vendor's Customer identifier. Decision (contract rule 4): selects the record
                 within its
                 customer-id type when `CustomerId` is not greater than 0; never changed by PATCH.
             personal_id_type_id (int | None | Unset): Vendor's Customer identifier Type (QFlow CustomerIdTypeId). 0 =none,
                 null=first
-                available. Decision (NOTES rule 4): when greater than 0, the customer-id type in which
+                available. Decision (contract rule 4): when greater than 0, the customer-id type in which
                 `PersonalId` is looked up; never changed by PATCH.
-            personal_id_type_ext_ref (None | str | Unset): The vendor page gives no description. Decision (NOTES rule 4):
+            personal_id_type_ext_ref (None | str | Unset): The vendor page gives no description. Decision (contract rule 4):
                 the external reference
                 of the customer-id type in which `PersonalId` is looked up, when `PersonalIdTypeId`
                 is not greater than 0; never changed by PATCH.
@@ -44,7 +44,7 @@ class CustomerUpdate:
                 `Email`. Decision: no e-mail format is enforced, as the page states none.
             tel_number_1 (None | str | Unset): Phone Number 1
             tel_number_2 (None | str | Unset): Phone Number 2
-            dob (datetime.datetime | None | Unset): Date of Birth (vendor page: type date). Decision (NOTES rule 1): in a
+            dob (datetime.datetime | None | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
                 request, an
                 RFC 3339 date-time with its offset; a server may accept other date forms too. The
                 calendar date is the value: it reads back with the same date that was sent.
@@ -52,13 +52,13 @@ class CustomerUpdate:
                 and 2".
             notes (None | str | Unset): Notes
             ext_ref (None | str | Unset): Custom External Reference
-            notification_consent (bool | None | Unset): The vendor page gives no description. Decision (NOTES rule 5):
+            notification_consent (bool | None | Unset): The vendor page gives no description. Decision (contract rule 5):
                 `false` is a value and
                 replaces the stored one.
             is_active (bool | None | Unset): Is customer record enabled
             custom_properties (CustomerUpdateCustomPropertiesType0 | None | Unset): Collection of all custom properties for
                 this customer (vendor page: Dictionary of
-                string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
+                string [key] and string [value]). Decision (contract rules 5, 10): merged key by key,
                 keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
                 entry.
     """

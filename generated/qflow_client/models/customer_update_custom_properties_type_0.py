@@ -12,7 +12,7 @@ T = TypeVar("T", bound="CustomerUpdateCustomPropertiesType0")
 @_attrs_define
 class CustomerUpdateCustomPropertiesType0:
     """Collection of all custom properties for this customer (vendor page: Dictionary of
-    string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
+    string [key] and string [value]). Decision (contract rules 5, 10): merged key by key,
     keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
     entry.
 

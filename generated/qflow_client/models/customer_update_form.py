@@ -19,21 +19,23 @@ T = TypeVar("T", bound="CustomerUpdateForm")
 @_attrs_define
 class CustomerUpdateForm:
     """Customer record, as sent to PATCH Customers in an `application/x-www-form-urlencoded`
-    body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
+    body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
     each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
     booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
     left as it is.
 
         Attributes:
-            customer_id (int | Unset): QFlow Customer Id. Decision (NOTES rule 4): when greater than 0, selects the record
+            customer_id (int | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects the
+                record
                 to update.
-            personal_id (str | Unset): Vendor's Customer identifier. Decision (NOTES rule 4): selects the record within its
+            personal_id (str | Unset): Vendor's Customer identifier. Decision (contract rule 4): selects the record within
+                its
                 customer-id type when `CustomerId` is not greater than 0; never changed by PATCH.
             personal_id_type_id (int | Unset): Vendor's Customer identifier Type (QFlow CustomerIdTypeId). 0 =none,
                 null=first
-                available. Decision (NOTES rule 4): when greater than 0, the customer-id type in which
+                available. Decision (contract rule 4): when greater than 0, the customer-id type in which
                 `PersonalId` is looked up; never changed by PATCH.
-            personal_id_type_ext_ref (str | Unset): The vendor page gives no description. Decision (NOTES rule 4): the
+            personal_id_type_ext_ref (str | Unset): The vendor page gives no description. Decision (contract rule 4): the
                 external reference
                 of the customer-id type in which `PersonalId` is looked up, when `PersonalIdTypeId`
                 is not greater than 0; never changed by PATCH.
@@ -43,21 +45,21 @@ class CustomerUpdateForm:
                 `Email`. Decision: no e-mail format is enforced, as the page states none.
             tel_number_1 (str | Unset): Phone Number 1
             tel_number_2 (str | Unset): Phone Number 2
-            dob (datetime.datetime | Unset): Date of Birth (vendor page: type date). Decision (NOTES rule 1): in a request,
-                an
+            dob (datetime.datetime | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
+                request, an
                 RFC 3339 date-time with its offset; a server may accept other date forms too. The
                 calendar date is the value: it reads back with the same date that was sent.
             sex (int | Unset): 0=Unknown; 1=Male; 2=Female. Vendor page: type byte, "Range: inclusive between 0
                 and 2".
             notes (str | Unset): Notes
             ext_ref (str | Unset): Custom External Reference
-            notification_consent (bool | Unset): The vendor page gives no description. Decision (NOTES rule 5): `false` is a
-                value and
+            notification_consent (bool | Unset): The vendor page gives no description. Decision (contract rule 5): `false`
+                is a value and
                 replaces the stored one.
             is_active (bool | Unset): Is customer record enabled
             custom_properties (CustomerUpdateFormCustomProperties | Unset): Collection of all custom properties for this
                 customer (vendor page: Dictionary of
-                string [key] and string [value]). Decision (NOTES rules 5, 10): merged key by key,
+                string [key] and string [value]). Decision (contract rules 5, 10): merged key by key,
                 keys not sent are kept; in a form body, one field `CustomProperties[key]=value` per
                 entry.
     """

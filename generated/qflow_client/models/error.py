@@ -17,7 +17,7 @@ T = TypeVar("T", bound="Error")
 
 @_attrs_define
 class Error:
-    """Decision (NOTES rule 8): the pages document no error answers. Errors carry the body
+    """Decision (contract rule 8): the pages document no error answers. Errors carry the body
     ASP.NET Web API writes: a `Message`, and for an invalid body a `ModelState` mapping each
     bad property to its messages. Other properties (ASP.NET's `MessageDetail`, for one) may
     appear and are to be ignored.

@@ -1,4 +1,4 @@
-"""The Starlette application: `GET Customers/{id}` and `PATCH Customers`, as NOTES.md decides.
+"""The Starlette application: `GET Customers/{id}` and `PATCH Customers`, as the contract (spec/CONTRACT.md) decides.
 
 Handlers are async and never await between reading a record and storing its update, so on one
 event loop every PATCH is atomic. Bodies are parsed with orjson, or as form fields, then validated
@@ -147,7 +147,7 @@ class CustomersApi:
             return self.problem(request, problem)
 
     def lookup(self, key: str, query: Mapping[str, str]) -> Record:
-        """The record GET answers for `id` = key and the query parameters (NOTES rule 3)."""
+        """The record GET answers for `id` = key and the query parameters (contract rule 3)."""
         id_type = 0
         raw_type = query.get("idType")
         if raw_type is not None:
@@ -241,7 +241,7 @@ class CustomersApi:
         return body
 
     def _target(self, body: dict[str, Any]) -> tuple[Record, bool]:
-        """The record PATCH updates (NOTES rule 4), and whether CustomerId selected it."""
+        """The record PATCH updates (contract rule 4), and whether CustomerId selected it."""
         customer_id = body.get("CustomerId")
         if isinstance(customer_id, int) and customer_id > 0:
             record = self.store.get(customer_id)
@@ -286,7 +286,7 @@ class CustomersApi:
         return value if hook is None else hook(name, value)
 
     def _apply(self, record: Record, body: dict[str, Any]) -> Record:
-        """The record with the body's changes (NOTES rule 5)."""
+        """The record with the body's changes (contract rule 5)."""
         updated = dict(record)
         nulls_clear = self.defect.has("null-clears")
         falsy_ignored = self.defect.has("falsy-ignored")

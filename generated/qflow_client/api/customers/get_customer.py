@@ -90,7 +90,7 @@ def sync_detailed(
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
 
-    Decision (NOTES rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
+    Decision (contract rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
     PersonalId within the customer-id type with that external reference; otherwise
     `idType` greater than 0 means `id` is a PersonalId within the type with that id;
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
@@ -136,7 +136,7 @@ def sync(
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
 
-    Decision (NOTES rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
+    Decision (contract rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
     PersonalId within the customer-id type with that external reference; otherwise
     `idType` greater than 0 means `id` is a PersonalId within the type with that id;
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
@@ -177,7 +177,7 @@ async def asyncio_detailed(
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
 
-    Decision (NOTES rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
+    Decision (contract rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
     PersonalId within the customer-id type with that external reference; otherwise
     `idType` greater than 0 means `id` is a PersonalId within the type with that id;
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
@@ -221,7 +221,7 @@ async def asyncio(
      From the vendor page: `GET Customers/{id}?idType={idType}&idTypeExtRef={idTypeExtRef}`;
     body parameters: none; the answer is a Customer.
 
-    Decision (NOTES rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
+    Decision (contract rule 3), how `id` is read: a non-empty `idTypeExtRef` means `id` is a
     PersonalId within the customer-id type with that external reference; otherwise
     `idType` greater than 0 means `id` is a PersonalId within the type with that id;
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers

@@ -96,34 +96,34 @@ def sync_detailed(
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
 
-    Decision (NOTES rule 4), which record is updated: the one whose `CustomerId` is given,
+    Decision (contract rule 4), which record is updated: the one whose `CustomerId` is given,
     when it is greater than 0. Otherwise the one whose `PersonalId` matches within its
     customer-id type: the type `PersonalIdTypeId` when it is greater than 0, else the type
     whose external reference is `PersonalIdTypeExtRef` when that is not empty, else the type
     with the lowest id. A body with neither a positive `CustomerId` nor a `PersonalId` gets
     400; an identifier that matches no record gets 404.
 
-    Decision (NOTES rule 5), what changes: a property that is absent or `null` is left as it
+    Decision (contract rule 5), what changes: a property that is absent or `null` is left as it
     is; a present value replaces the stored one, `false`, `0` and `""` included.
     `CustomProperties` merges key by key: a key sent replaces or adds that key, a key not
     sent is kept. The identity properties (`CustomerId`, `PersonalId`, `PersonalIdTypeId`,
     `PersonalIdTypeExtRef`) select the record and are never changed.
 
-    Decision (NOTES rules 6, 7, 9): the 200 answer is the whole record as stored after the
+    Decision (contract rules 6, 7, 9): the 200 answer is the whole record as stored after the
     update, exactly what the next GET returns; strings read back exactly as sent; unknown
     properties in the body are ignored.
 
-    Decision (NOTES rule 8): an invalid body changes nothing.
+    Decision (contract rule 8): an invalid body changes nothing.
 
     Args:
         body (CustomerUpdate): Customer record, as sent to PATCH Customers (vendor page: "Customer
             record").
-            Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
-            leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
+            Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
+            leaves the stored value as it is. Decision (contract rule 9): properties not listed here
             are ignored; integers are 32-bit; lengths count Unicode code points.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
-            body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
+            body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
             each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
             booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
             left as it is.
@@ -157,34 +157,34 @@ def sync(
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
 
-    Decision (NOTES rule 4), which record is updated: the one whose `CustomerId` is given,
+    Decision (contract rule 4), which record is updated: the one whose `CustomerId` is given,
     when it is greater than 0. Otherwise the one whose `PersonalId` matches within its
     customer-id type: the type `PersonalIdTypeId` when it is greater than 0, else the type
     whose external reference is `PersonalIdTypeExtRef` when that is not empty, else the type
     with the lowest id. A body with neither a positive `CustomerId` nor a `PersonalId` gets
     400; an identifier that matches no record gets 404.
 
-    Decision (NOTES rule 5), what changes: a property that is absent or `null` is left as it
+    Decision (contract rule 5), what changes: a property that is absent or `null` is left as it
     is; a present value replaces the stored one, `false`, `0` and `""` included.
     `CustomProperties` merges key by key: a key sent replaces or adds that key, a key not
     sent is kept. The identity properties (`CustomerId`, `PersonalId`, `PersonalIdTypeId`,
     `PersonalIdTypeExtRef`) select the record and are never changed.
 
-    Decision (NOTES rules 6, 7, 9): the 200 answer is the whole record as stored after the
+    Decision (contract rules 6, 7, 9): the 200 answer is the whole record as stored after the
     update, exactly what the next GET returns; strings read back exactly as sent; unknown
     properties in the body are ignored.
 
-    Decision (NOTES rule 8): an invalid body changes nothing.
+    Decision (contract rule 8): an invalid body changes nothing.
 
     Args:
         body (CustomerUpdate): Customer record, as sent to PATCH Customers (vendor page: "Customer
             record").
-            Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
-            leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
+            Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
+            leaves the stored value as it is. Decision (contract rule 9): properties not listed here
             are ignored; integers are 32-bit; lengths count Unicode code points.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
-            body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
+            body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
             each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
             booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
             left as it is.
@@ -213,34 +213,34 @@ async def asyncio_detailed(
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
 
-    Decision (NOTES rule 4), which record is updated: the one whose `CustomerId` is given,
+    Decision (contract rule 4), which record is updated: the one whose `CustomerId` is given,
     when it is greater than 0. Otherwise the one whose `PersonalId` matches within its
     customer-id type: the type `PersonalIdTypeId` when it is greater than 0, else the type
     whose external reference is `PersonalIdTypeExtRef` when that is not empty, else the type
     with the lowest id. A body with neither a positive `CustomerId` nor a `PersonalId` gets
     400; an identifier that matches no record gets 404.
 
-    Decision (NOTES rule 5), what changes: a property that is absent or `null` is left as it
+    Decision (contract rule 5), what changes: a property that is absent or `null` is left as it
     is; a present value replaces the stored one, `false`, `0` and `""` included.
     `CustomProperties` merges key by key: a key sent replaces or adds that key, a key not
     sent is kept. The identity properties (`CustomerId`, `PersonalId`, `PersonalIdTypeId`,
     `PersonalIdTypeExtRef`) select the record and are never changed.
 
-    Decision (NOTES rules 6, 7, 9): the 200 answer is the whole record as stored after the
+    Decision (contract rules 6, 7, 9): the 200 answer is the whole record as stored after the
     update, exactly what the next GET returns; strings read back exactly as sent; unknown
     properties in the body are ignored.
 
-    Decision (NOTES rule 8): an invalid body changes nothing.
+    Decision (contract rule 8): an invalid body changes nothing.
 
     Args:
         body (CustomerUpdate): Customer record, as sent to PATCH Customers (vendor page: "Customer
             record").
-            Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
-            leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
+            Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
+            leaves the stored value as it is. Decision (contract rule 9): properties not listed here
             are ignored; integers are 32-bit; lengths count Unicode code points.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
-            body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
+            body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
             each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
             booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
             left as it is.
@@ -272,34 +272,34 @@ async def asyncio(
      From the vendor page: "Update Existing customer record. If Updating existing record, pass
     valid PersonalId". URI parameters: none. Body: a Customer record.
 
-    Decision (NOTES rule 4), which record is updated: the one whose `CustomerId` is given,
+    Decision (contract rule 4), which record is updated: the one whose `CustomerId` is given,
     when it is greater than 0. Otherwise the one whose `PersonalId` matches within its
     customer-id type: the type `PersonalIdTypeId` when it is greater than 0, else the type
     whose external reference is `PersonalIdTypeExtRef` when that is not empty, else the type
     with the lowest id. A body with neither a positive `CustomerId` nor a `PersonalId` gets
     400; an identifier that matches no record gets 404.
 
-    Decision (NOTES rule 5), what changes: a property that is absent or `null` is left as it
+    Decision (contract rule 5), what changes: a property that is absent or `null` is left as it
     is; a present value replaces the stored one, `false`, `0` and `""` included.
     `CustomProperties` merges key by key: a key sent replaces or adds that key, a key not
     sent is kept. The identity properties (`CustomerId`, `PersonalId`, `PersonalIdTypeId`,
     `PersonalIdTypeExtRef`) select the record and are never changed.
 
-    Decision (NOTES rules 6, 7, 9): the 200 answer is the whole record as stored after the
+    Decision (contract rules 6, 7, 9): the 200 answer is the whole record as stored after the
     update, exactly what the next GET returns; strings read back exactly as sent; unknown
     properties in the body are ignored.
 
-    Decision (NOTES rule 8): an invalid body changes nothing.
+    Decision (contract rule 8): an invalid body changes nothing.
 
     Args:
         body (CustomerUpdate): Customer record, as sent to PATCH Customers (vendor page: "Customer
             record").
-            Decision (NOTES rule 5): every property is optional and may be `null`; absent or `null`
-            leaves the stored value as it is. Decision (NOTES rule 9): properties not listed here
+            Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
+            leaves the stored value as it is. Decision (contract rule 9): properties not listed here
             are ignored; integers are 32-bit; lengths count Unicode code points.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
-            body. Decision (NOTES rules 5, 10): the same properties as `CustomerUpdate`, one field
+            body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
             each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
             booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
             left as it is.
