@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -70,6 +70,7 @@ def test_random_form_fields_never_5xx(fields: list[tuple[str, str]]) -> None:
     ),
 )
 def test_random_get_never_5xx(key: str, query: dict[str, str]) -> None:
+    assume(key not in (".", ".."))  # a dot segment: the client itself rewrites the path to /Customers
     path = "/Customers/" + quote(key.encode("utf-8", "surrogatepass"), safe="")
     response = CLIENT.get(path, params=query)
     assert response.status_code in (200, 400, 404), response.text
