@@ -42,21 +42,6 @@ from qflow_contracts.suite.target import Target
 
 RUN = pytest.StashKey[Run]()
 PREFIX = "--qflow-"
-LEGACY_MACHINE_RULES = (
-    Rule.DOB,
-    Rule.WHOLE_RECORDS,
-    Rule.GET_LOOKUP,
-    Rule.PATCH_TARGET,
-    Rule.PARTIAL_UPDATE,
-    Rule.PATCH_ANSWER,
-    Rule.ROUND_TRIP,
-    Rule.ERRORS,
-    Rule.UNKNOWN_AND_LIMITS,
-    Rule.FORM_BODIES,
-    Rule.LENIENCY,
-)
-"""What the state machine checks, for a machine that does not record its own evidence yet."""
-READ_RULES = (Rule.DOB, Rule.WHOLE_RECORDS, Rule.GET_LOOKUP, Rule.ERRORS)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -231,20 +216,10 @@ class QflowPlugin:
                 )
             else:
                 run.info.stopped = run.target.mask(f"the suite failed in {item.name}: {type(error).__name__}")
-        if report.when == "call" and report.passed and item.name.startswith("test_customers_behave"):
-            self._legacy_machine_evidence(run)
         if report.longrepr is not None and not isinstance(report.longrepr, tuple):
             report.longrepr = run.target.mask(str(report.longreprtext))
         report.sections = [(name, run.target.mask(text)) for name, text in report.sections]
         return report
-
-    @staticmethod
-    def _legacy_machine_evidence(run: Run) -> None:
-        """A state machine that records no evidence of its own: its passing run held its rules."""
-        if any(run.evidence.tallies[rule].checks for rule in LEGACY_MACHINE_RULES):
-            return
-        for rule in READ_RULES if run.target.read_only else LEGACY_MACHINE_RULES:
-            run.evidence.held(rule)
 
     # ---- the end ------------------------------------------------------------------------------
 
