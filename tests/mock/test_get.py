@@ -1,4 +1,4 @@
-"""GET Customers/{id}: contract rules 2, 3 and the answer formats, through raw HTTP and the generated client."""
+"""GET Customers/{id}: contract rules 2, 3 and the answer formats, by raw HTTP and the generated client."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Starlette application: `GET Customers/{id}` and `PATCH Customers`, as the contract (spec/CONTRACT.md) decides.
+"""The Starlette application: `GET Customers/{id}` and `PATCH Customers`, as the contract decides.
 
 Handlers are async and never await between reading a record and storing its update, so on one
 event loop every PATCH is atomic. Bodies are parsed with orjson, or as form fields, then validated
