@@ -59,7 +59,7 @@ DEFAULT_STEPS = 20
 EXAMPLES_PER_BUDGET_UNIT = 2
 """Examples per unit of `Target.max_examples`."""
 
-SWEEP_EVERY = 4
+SWEEP_EVERY = 10
 """Steps between two sweeps of the customers a PATCH did not target."""
 
 MACHINE_RULES = (
@@ -156,19 +156,24 @@ class CustomersMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def opening(self, data: st.DataObject) -> None:
-        """Once per run: every lookup, hard round trips, every refusal and conversion, every target.
+        """Every example opens with every lookup (sent again only when the record may have changed),
+        hard round trips, every kind of invalid body, PATCH by PersonalId, a form body, a body with
+        no identifier and one with another identity; the first example also tries the limit of
+        every property and each of Json.NET's conversions.
 
-        Every example draws it (so all examples draw alike); only the first one sends it."""
+        Every example draws all of it (so all examples draw alike)."""
+        first = not self.s.opened
+        self.s.opened = True
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
         if self.s.policy.may_patch:
             plan += self._round_trips(data)
-            plan += self._every_refusal(data)
-            plan += self._every_leniency(data)
+            refusals, limits = self._every_refusal(data)
+            plan += refusals + (limits if first else [])
+            leniencies = self._every_leniency(data)
+            plan += leniencies if first else []
             plan += self._by_personal_id(data)
             plan += [self._without_identifier(data), self._form(data), self._identity_decoy(data)]
-        if not self.s.opened:
-            self.s.opened = True
-            self._run(plan)
+        self._run(plan)
 
     def _every_lookup(self, cid: int, number: int) -> None:
         self._malformed_id_type(cid, MALFORMED_ID_TYPES[number % len(MALFORMED_ID_TYPES)])
@@ -195,22 +200,22 @@ class CustomersMachine(RuleBasedStateMachine):
             plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
         return plan
 
-    def _every_refusal(self, data: st.DataObject) -> list[Action]:
-        """Invalid PATCHes of every kind, carrying a valid change: 400 (415), nothing applied (rule 8)."""
+    def _every_refusal(self, data: st.DataObject) -> tuple[list[Action], list[Action]]:
+        """Invalid PATCHes carrying a valid change, 400 (415) and nothing applied (rule 8): one of
+        every kind, and one over the limit (length, range) of every property that has one."""
         cid = self._customer(data)
         strings = self.s.policy.settable(cid, (STRING,))
         change: dict[str, Any] = {}
         if strings:
             name = data.draw(st.sampled_from(strings), label="valid change")
             change[name] = data.draw(vs.value_for(self.s.facts, name, falsy=False), label=name)
-        plan: list[Action] = []
-        for kind in REFUSALS:
-            if kind in ("too-long", "out-of-range"):
-                names = self.s.bodies.invalid_names(cid, kind)
-                plan += [self._refusal(data, cid, kind, change, name) for name in names]
-            else:
-                plan.append(self._refusal(data, cid, kind, change))
-        return plan
+        plan = [self._refusal(data, cid, kind, change) for kind in REFUSALS]
+        limits = [
+            self._refusal(data, cid, kind, change, name)
+            for kind in ("too-long", "out-of-range")
+            for name in self.s.bodies.invalid_names(cid, kind)
+        ]
+        return plan, limits
 
     def _every_leniency(self, data: st.DataObject) -> list[Action]:
         """Each of Json.NET's conversions once (rule 14)."""
