@@ -408,7 +408,7 @@ def differences(
                 )
             )
         elif kind == DICTIONARY:
-            found.append(_dictionary_difference(name, want, got, value))
+            found.append(_dictionary_difference(name, want, got, value, before.get(name)))
         elif value is None:
             why = "sent as null" if name in sent else "not sent"
             category = "null-cleared" if name in sent else "unsent-changed"
@@ -456,7 +456,7 @@ def differences(
     return found
 
 
-def _dictionary_difference(name: str, want: Any, got: Any, sent: Any) -> Difference:
+def _dictionary_difference(name: str, want: Any, got: Any, sent: Any, before: Any = None) -> Difference:
     """Name the rule a dictionary mismatch breaks: lost or extra keys are a bad merge."""
     if not isinstance(got, dict) and got is not None:
         return Difference(
@@ -469,6 +469,10 @@ def _dictionary_difference(name: str, want: Any, got: Any, sent: Any) -> Differe
         return Difference(Rule.PARTIAL_UPDATE, name, want, got, why, "merge", DICTIONARY)
     sent_keys = set(sent) if isinstance(sent, dict) else set()
     changed = sorted(k for k in want_keys if (want or {}).get(k) != (got or {}).get(k))
+    was = before if isinstance(before, dict) else {}
+    if changed and all(k in sent_keys and k in was and (got or {}).get(k) == was[k] for k in changed):
+        why = f"values sent for {changed} must replace the stored ones"
+        return Difference(Rule.PARTIAL_UPDATE, name, want, got, why, "not-applied", DICTIONARY)
     if changed and all(k in sent_keys for k in changed):
         why = f"values of {changed} must read back exactly as sent"
         return Difference(Rule.ROUND_TRIP, name, want, got, why, "altered", DICTIONARY)
