@@ -43,6 +43,9 @@ class Checks:
     reducer: Any = None
     """Called with (finding, exchange, the properties it is about) before a PATCH failure is
     recorded: it may return the finding with a reduced reproduction (see `Session.reduce`)."""
+    another_user: Any = None
+    """Called with (customer, difference, the PATCH sent) before a difference is blamed on the
+    server: True when it is taken for another user's edit instead (see `Session.another_user`)."""
 
     # ---- recording -------------------------------------------------------------------------------
 
@@ -241,6 +244,8 @@ class Checks:
         """Record a finding per distinct difference between `actual` and the model (their rules, or
         `rule` for all of them); stop the step when there is any."""
         found = model.differences(expected, actual, self.facts, sent, before)
+        if self.another_user is not None:
+            found = [d for d in found if not self.another_user(cid, d, sent)]
         if not found:
             for held in {Rule.PARTIAL_UPDATE, Rule.ROUND_TRIP} if sent else {rule or Rule.GET_LOOKUP}:
                 self.held(held)

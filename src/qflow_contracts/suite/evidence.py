@@ -72,8 +72,13 @@ class Evidence:
         """One request was sent (on behalf of `rule`, when one rule is being checked)."""
         self.requests += 1
         if rule is not None:
-            self.tallies[rule].requests += 1
-            self._changed(rule)
+            self.spent_on(rule)
+
+    def spent_on(self, rule: Rule) -> None:
+        """A request already counted (by the transport every request goes through) was sent on
+        behalf of `rule`."""
+        self.tallies[rule].requests += 1
+        self._changed(rule)
 
     def held(self, rule: Rule, checks: int = 1) -> None:
         """`checks` checks of `rule` ran and held."""

@@ -22,6 +22,7 @@ from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.http import Unavailable
+from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
@@ -87,9 +88,31 @@ class Server:
         self.target = target
         self.evidence = evidence
         self.log: list[str] = []
+        self.sent: set[tuple[str, str]] = set()
+        """(property, value as text) for every value a PATCH of this run carried; a dictionary's
+        entries as `Name[key]`."""
+
+    def ever_sent(self, name: str, value: Any) -> bool:
+        """Whether some PATCH of this run carried `value` for `name` (`Name[key]` for a dictionary
+        entry), compared as text as a lenient server would store it."""
+        return (name.lower(), _as_text(value)) in self.sent
+
+    def _remember(self, request: httpx.Request) -> None:
+        for body in documents(
+            request.headers.get("content-type", ""), request.content.decode("utf-8", "replace")
+        ):
+            for key, value in body.items():
+                if not isinstance(key, str) or value is None:
+                    continue
+                if isinstance(value, dict):
+                    for entry, item in value.items():
+                        self.sent.add((f"{key}[{entry}]".lower(), _as_text(item)))
+                else:
+                    self.sent.add((key.lower(), _as_text(value)))
 
     def _send(self, rule: Rule, **kwargs: Any) -> Exchange:
-        self.evidence.request(rule)
+        # the total is counted by the transport every request goes through; this says what for
+        self.evidence.spent_on(rule)
         try:
             try:
                 response = self.http.request(**kwargs)
@@ -107,6 +130,8 @@ class Server:
         except ValueError:
             body = NOT_JSON
         request = response.request
+        if request.method == "PATCH":
+            self._remember(request)
         mask = self.target.mask
         sent = mask(request.content.decode("utf-8", "backslashreplace"))
         self.log.append(
@@ -150,6 +175,11 @@ class Server:
     def patch_json(self, rule: Rule, body: dict[str, Any]) -> Exchange:
         """`PATCH Customers` with `body` as application/json."""
         return self.patch_raw(rule, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")
+
+
+def _as_text(value: Any) -> str:
+    """A value as a server that converts types would store it: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 HISTORY = 8

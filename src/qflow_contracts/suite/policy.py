@@ -39,6 +39,8 @@ class Policy:
     """Given customers a (PersonalId, PersonalIdTypeExtRef) pair names alone among the given."""
     lowest: tuple[int, ...] = field(init=False)
     """Given customers of the lowest known type, their PersonalId alone in it."""
+    foreign: set[tuple[int, str]] = field(init=False, default_factory=set)
+    """(customer, property) someone else changed during the run: never written again."""
 
     def __post_init__(self) -> None:
         self.given = tuple(cid for cid in self.target.customer_ids if cid in self.originals)
@@ -87,6 +89,8 @@ class Policy:
         """Whether a value of `name` may be written to `cid`: PATCH could put the original back."""
         if self.owned:
             return True
+        if (cid, name) in self.foreign:
+            return False
         value = self.originals[cid].get(name)
         if value is None:
             return False

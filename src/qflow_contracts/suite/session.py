@@ -26,7 +26,7 @@ from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
-from qflow_contracts.suite.model import Facts, Record
+from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
@@ -72,7 +72,9 @@ class Session:
         if not self.policy.given:
             raise ValueError("none of the target's customers has an original record")
         self.server = Server(client, target, evidence)
-        self.checks = Checks(evidence, facts, target, self.server.log, reducer=self.reduce)
+        self.checks = Checks(
+            evidence, facts, target, self.server.log, reducer=self.reduce, another_user=self.another_user
+        )
         self.bodies = Bodies(facts, self.policy)
         self.model: dict[int, Record] = {
             cid: model.record_from(records[cid], facts) for cid in self.policy.given
@@ -127,6 +129,37 @@ class Session:
             rule=pending.rule,
             key=f"untargeted-changed:{pending.rule.id}",
         )
+
+    def another_user(self, cid: int, difference: Difference, sent: Mapping[str, Any] | None) -> bool:
+        """Whether a difference is taken for another user's edit, not the server's doing.
+
+        Only on a deployment, which has other users (contract rule 13): a property the checked PATCH
+        did not write, now holding a value no request of this run ever carried. The model adopts
+        it, the suite never writes that property again, and the restore leaves it as found; the
+        rule it was checked for names it as a part not exercised.
+        """
+        if self.policy.owned or cid not in self.model:
+            return False
+        name, actual = difference.name, difference.actual
+        if actual is None or (sent is not None and sent.get(name) is not None):
+            return False
+        if isinstance(actual, dict):
+            expected = difference.expected if isinstance(difference.expected, dict) else {}
+            new = {k: v for k, v in actual.items() if expected.get(k) != v}
+            if not new or all(self.server.ever_sent(f"{name}[{k}]", v) for k, v in new.items()):
+                return False
+        elif self.server.ever_sent(name, actual):
+            return False
+        self.model[cid][name] = actual
+        self.policy.foreign.add((cid, name))
+        self.evidence.not_exercised(
+            difference.rule,
+            self.target.mask(
+                f"customer {cid}'s {name} was changed by someone else during the run (found "
+                f"{model.short(actual, 80)}): not written again, and left as found"
+            ),
+        )
+        return True
 
     def sweep(self) -> None:
         """Read every customer another request could have changed (contract rules 4 and 8)."""
