@@ -103,7 +103,9 @@ class QflowPlugin:
         run.install_signals()
         self._private_storage()
         if self.console is None:
-            self.console = outcome.console(cast(TextIO, MaskedStream(sys.stdout, run.target)), live=False)
+            self.console = outcome.console(
+                cast(TextIO, MaskedStream(sys.stdout, run.target)), live=sys.stdout.isatty()
+            )
             self.console.attach(run.evidence)
 
     def _resolve(self, config: pytest.Config) -> Run:
