@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qflow_contracts.mock.validation import LenientJsonError, read_lenient_json
+
 VERSION = 1
 
 
@@ -177,7 +179,11 @@ def documents(content_type: str, body: str) -> list[dict[str, Any]]:
     try:
         pending: list[Any] = [json.loads(body)]
     except ValueError:
-        return []
+        try:
+            # as a lenient server reads it: JSON with comments or single quotes is a change too
+            pending = [read_lenient_json(body.encode("utf-8", "surrogatepass"))]
+        except (ValueError, LenientJsonError):
+            return []
     found: list[dict[str, Any]] = []
     while pending:
         document = pending.pop()

@@ -18,7 +18,7 @@ from qflow_contracts.suite.model import DATE, DICTIONARY, Facts, Record, Selecto
 from qflow_contracts.suite.target import Target
 
 
-def _path_safe(value: object) -> bool:
+def safe_path_segment(value: object) -> bool:
     """Whether `value` can be an `{id}` path segment on any server (no slash, dot segment or control)."""
     if not isinstance(value, str) or not value or value in (".", ".."):
         return False
@@ -123,7 +123,7 @@ class Policy:
 
     def path_safe(self, cid: int) -> bool:
         """Whether `cid`'s PersonalId can be sent as a path segment."""
-        return _path_safe(self.originals[cid].get("PersonalId"))
+        return safe_path_segment(self.originals[cid].get("PersonalId"))
 
     def lookups_by_type(self) -> list[int]:
         """Given customers a GET by (PersonalId, idType) names alone."""

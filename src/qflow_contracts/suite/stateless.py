@@ -24,6 +24,7 @@ from urllib3._collections import HTTPHeaderDict
 
 from qflow_contracts.resources import spec_path
 from qflow_contracts.suite.evidence import Evidence, Finding
+from qflow_contracts.suite.policy import safe_path_segment
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
@@ -152,12 +153,14 @@ def _aim_at_given(case: Any, target: Target, originals: dict[int, dict[str, Any]
         record.get("PersonalIdTypeId"),
         record.get("PersonalIdTypeExtRef"),
     )
+    if not safe_path_segment(pid):
+        pid = None  # a PersonalId that cannot be a path segment on every server is read by CustomerId
     if query.get("idTypeExtRef"):
         if isinstance(pid, str) and pid and isinstance(ext, str) and ext:
             query["idTypeExtRef"], new_id = ext, pid
         else:
             query["idTypeExtRef"], new_id = ext or "", NOBODY
-            if not query["idTypeExtRef"]:
+            if not query["idTypeExtRef"] or pid is None:
                 query.pop("idTypeExtRef")
                 query["idType"], new_id = 0, str(cid)
     elif _int(query.get("idType", 0)) > 0:
