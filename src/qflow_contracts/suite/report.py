@@ -10,8 +10,6 @@ from qflow_contracts.suite.facts import run_facts
 from qflow_contracts.suite.facts import spec_facts as spec_facts
 from qflow_contracts.suite.html_report import render_html as render_html
 from qflow_contracts.suite.junit import render_junit as render_junit
-from qflow_contracts.suite.record import RunRecord as RunRecord
-from qflow_contracts.suite.record import render as render
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import fence, markdown
 from qflow_contracts.suite.verdict import RuleVerdict, overall, verdicts
