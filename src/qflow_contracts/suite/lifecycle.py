@@ -262,7 +262,22 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
         )
     if response.status_code != 200 or not isinstance(body, dict) or "CustomerId" not in body:
         raise SetupError(ExitCode.USAGE, _what_to_check(response, url))
-    if body.get("CustomerId") != cid:
+    found = body.get("CustomerId")
+    if found != cid and str(found) == str(cid):
+        # the record asked for, its CustomerId of the wrong type: the server's fault (contract
+        # rule 2), not the user's; the run goes on and the engine judges the rest
+        run.evidence.failed(
+            Finding(
+                Rule.WHOLE_RECORDS,
+                key="customerid-not-integer",
+                summary=run.target.mask(
+                    f"GET Customers/{cid} answered CustomerId {found!r}, not the integer {cid}"
+                ),
+                detail=f"GET {url} answered " + run.target.mask(response.text)[:600],
+                reproduction=run.target.mask(f"curl -sS {url}"),
+            )
+        )
+    elif found != cid:
         raise SetupError(ExitCode.USAGE, f"GET {url} answered another customer's record: check --base-url")
     return body, response.content
 
