@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-FAIL_ROW = re.compile(r"^\| ([a-z0-9-]+) \| .+? \| FAIL \|$", re.M)
+FAIL_ROW = re.compile(r"^\| ([a-z0-9-]+) \| .+? \| \*\*FAILED\*\* \| ", re.M)
 
 
 @dataclass
@@ -36,8 +36,14 @@ class Outcome:
     failed_rules: list[str]
 
     @property
+    def killed(self) -> bool:
+        """Found not conformant (exit 1), or so with a restore the broken server would not let it
+        prove (exit 4, some rule failed)."""
+        return self.exit_code == 1 or (self.exit_code == 4 and bool(self.failed_rules))
+
+    @property
     def correct(self) -> bool:
-        return self.exit_code == (0 if self.server == "correct" else 1)
+        return self.exit_code == 0 if self.server == "correct" else self.killed
 
 
 def defects() -> list[str]:
@@ -98,12 +104,12 @@ def main(argv: list[str]) -> int:
     print("\n| server | verdict | exit | time to verdict (s) | rules failed |")
     print("| --- | --- | --- | ---: | --- |")
     for o in outcomes:
-        verdict = "conformant" if o.exit_code == 0 else "killed" if o.exit_code == 1 else "ERROR"
+        verdict = "conformant" if o.exit_code == 0 else "killed" if o.killed else "ERROR"
         mark = "" if o.correct else " (WRONG)"
         rules = ", ".join(o.failed_rules)
         print(f"| {o.server} | {verdict}{mark} | {o.exit_code} | {o.seconds:.1f} | {rules} |")
     broken = [o for o in outcomes if o.server != "correct"]
-    killed = sum(o.exit_code == 1 for o in broken)
+    killed = sum(o.killed for o in broken)
     false_alarms = sum(o.exit_code != 0 for o in outcomes if o.server == "correct")
     times = [o.seconds for o in outcomes]
     print(f"\nkill rate: {killed}/{len(broken)}; false alarms on the correct mock: {false_alarms}")

@@ -125,9 +125,11 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     assert _records(deployment) == before
 
 
-# customerid-as-string: the first read already shows it, and it is the server's fault, not a set-up
-# mistake (exit 1, not 2), and the restore still reads its records back
-@pytest.mark.parametrize("defect", ["stale-patch-response", "wrong-content-type", "customerid-as-string"])
+# customerid-as-string and camelcase-keys: the first read already shows them, the server's fault, not
+# a set-up mistake (exit 1, not 2), and the restore still reads the records back
+@pytest.mark.parametrize(
+    "defect", ["stale-patch-response", "wrong-content-type", "customerid-as-string", "camelcase-keys"]
+)
 def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
     process, url = _serve("--defect", defect)
     try:

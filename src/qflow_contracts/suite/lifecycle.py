@@ -32,7 +32,13 @@ from qflow_contracts.spec import customer_properties, load_spec
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.http import DeadlineReached, Policy, SafeTransport, Unavailable, UnsafeRequest
 from qflow_contracts.suite.journal import Journal, JournalError, default_path, read, state_folder, unfinished
-from qflow_contracts.suite.restore import RestoreVerdict, UnreadableCustomer, restore, same_value
+from qflow_contracts.suite.restore import (
+    RestoreVerdict,
+    UnreadableCustomer,
+    customer_id_of,
+    restore,
+    same_value,
+)
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
@@ -260,10 +266,21 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
         raise SetupError(
             ExitCode.USAGE, f"{what} {cid} does not exist (GET {url} answered 404): check --customer-id"
         )
-    if response.status_code != 200 or not isinstance(body, dict) or "CustomerId" not in body:
+    if response.status_code != 200 or not isinstance(body, dict) or customer_id_of(body) is None:
         raise SetupError(ExitCode.USAGE, _what_to_check(response, url))
-    found = body.get("CustomerId")
-    if found != cid and str(found) == str(cid):
+    found = customer_id_of(body)
+    if "CustomerId" not in body and str(found) == str(cid):
+        # the record asked for, its property names in another case: the server's fault (rule 2)
+        run.evidence.failed(
+            Finding(
+                Rule.WHOLE_RECORDS,
+                key="property-names-case",
+                summary=f"GET Customers/{cid} answered the record with its property names in another case",
+                detail=f"GET {url} answered " + run.target.mask(response.text)[:600],
+                reproduction=run.target.mask(f"curl -sS {url}"),
+            )
+        )
+    elif found != cid and str(found) == str(cid):
         # the record asked for, its CustomerId of the wrong type: the server's fault (contract
         # rule 2), not the user's; the run goes on and the engine judges the rest
         run.evidence.failed(

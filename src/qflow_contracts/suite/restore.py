@@ -39,8 +39,9 @@ def read_record(http: httpx.Client, customer_id: int) -> tuple[dict[str, Any], b
         record = json.loads(response.content)
     except ValueError:
         record = None
-    # a CustomerId of the wrong type ("101") is a finding of the run, not a reason to leave a record
-    if not isinstance(record, dict) or str(record.get("CustomerId")) != str(customer_id):
+    # a CustomerId of the wrong type ("101") or name case is a finding of the run, not a reason to
+    # leave a record unread
+    if not isinstance(record, dict) or str(customer_id_of(record)) != str(customer_id):
         raise UnreadableCustomer(
             f"GET Customers/{customer_id} did not answer customer {customer_id}'s record"
         )
@@ -313,3 +314,10 @@ def restore(
         if on_customer is not None:
             on_customer(cid)
     return verdict
+
+
+def customer_id_of(record: dict[str, Any]) -> Any:
+    """A record's CustomerId, its name matched in any case (None when there is none)."""
+    if "CustomerId" in record:
+        return record["CustomerId"]
+    return next((value for key, value in record.items() if str(key).lower() == "customerid"), None)
