@@ -43,7 +43,7 @@ from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
 from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_facts
-from qflow_contracts.suite.rules import Rule
+from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
 
@@ -79,16 +79,6 @@ MACHINE_RULES = (
 )
 """The rules the machine checks."""
 
-PATCH_RULES = (
-    Rule.PATCH_TARGET,
-    Rule.PARTIAL_UPDATE,
-    Rule.PATCH_ANSWER,
-    Rule.ROUND_TRIP,
-    Rule.UNKNOWN_AND_LIMITS,
-    Rule.FORM_BODIES,
-    Rule.LENIENCY,
-)
-"""The rules only a PATCH can exercise."""
 
 Action = Callable[[], None]
 """A step's requests and checks, drawn in full before it runs."""
