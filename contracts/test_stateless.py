@@ -43,4 +43,5 @@ def test_operations_honour_the_spec(
 ) -> None:
     """Each generated request gets a documented, schema-valid answer (spec; contract rule 8: no 5xx)."""
     if aim(case, target, originals):
-        check(case, target, evidence, paced_session)
+        with evidence.spending("stateless"):
+            check(case, target, evidence, paced_session)

@@ -8,8 +8,11 @@ reports, the console and the exit code read it at the end. Text put here is alre
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from qflow_contracts.suite.rules import Rule
@@ -55,22 +58,51 @@ class Tally:
 
 Listener = Callable[["Evidence", Rule], None]
 
+KINDS = {
+    "preflight": "reading the given customers before anything else",
+    "stateless": "Schemathesis cases from the spec",
+    "opening": "the machine's opening: every lookup, round trip, refusal and conversion",
+    "steps": "the machine's random steps",
+    "checking reads": "the GET after each PATCH that checks what it did",
+    "re-reads": "re-reading customers another request could have changed",
+    "reductions": "reducing a failing PATCH to the fewest properties",
+    "restore": "putting the records back and reading them again",
+}
+"""The kinds of work a run's requests are counted under (`Evidence.spent`), in the order run."""
+
 
 @dataclass
 class Evidence:
-    """The ledger of a run: a `Tally` per rule, and the requests sent in all."""
+    """The ledger of a run: a `Tally` per rule, and the requests sent in all and by kind."""
 
     tallies: dict[Rule, Tally] = field(default_factory=lambda: {rule: Tally() for rule in Rule})
     requests: int = 0
+    spent: Counter[str] = field(default_factory=Counter)
+    """Requests by kind of work (`KINDS`): where the run's budget went."""
+    kind: str = "preflight"
+    """The kind of work the requests sent now are for (`spending`)."""
     listeners: list[Listener] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @contextlib.contextmanager
+    def spending(self, kind: str) -> Iterator[None]:
+        """Count the requests sent within the block under `kind` (one of `KINDS`)."""
+        previous, self.kind = self.kind, kind
+        try:
+            yield
+        finally:
+            self.kind = previous
 
     def _changed(self, rule: Rule) -> None:
         for listener in self.listeners:
             listener(self, rule)
 
     def request(self, rule: Rule | None = None) -> None:
-        """One request was sent (on behalf of `rule`, when one rule is being checked)."""
-        self.requests += 1
+        """One request was sent (on behalf of `rule`, when one rule is being checked); thread-safe,
+        as independent reads go out side by side."""
+        with self._lock:
+            self.requests += 1
+            self.spent[self.kind] += 1
         if rule is not None:
             self.spent_on(rule)
 

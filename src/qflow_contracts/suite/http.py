@@ -4,7 +4,9 @@
 answer, stops the run at its deadline, journals every PATCH before it is sent (contract rule 13),
 and, on a server the suite did not start, refuses to send anything contract rule 11 forbids
 (`Policy`) and withholds the record of any customer that was not given. The generated client, the
-restore and Schemathesis (through `suite/bridge.py`) all use it, so no code path escapes it.
+restore and Schemathesis (through `suite/stateless.py`) all use it, so no code path escapes it.
+Reads that do not depend on each other go out side by side (`side_by_side`) on a small connection
+pool, their starts still paced.
 
 Errors that are the server's availability (`Unavailable`, `DeadlineReached`) are never findings: the
 machine and checks let them propagate; the runner turns them into an "incomplete" verdict.
@@ -17,9 +19,10 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,6 +35,25 @@ given PersonalId up under a type that does not exist."""
 NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)", re.IGNORECASE)
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
+
+
+POOL = 4
+"""The most requests a run has in flight at once, and the connections it keeps open."""
+
+T = TypeVar("T")
+
+
+def side_by_side(calls: Sequence[Callable[[], T]], workers: int = POOL) -> list[T]:
+    """Run independent calls (reads) at once on at most `workers` threads; their results in order.
+
+    The transport still paces their starts. Once all are done, the first failure in order is
+    raised, as if they had run one after the other.
+    """
+    if len(calls) <= 1 or workers <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(workers, len(calls)), thread_name_prefix="qflow-read") as pool:
+        futures = [pool.submit(call) for call in calls]
+    return [future.result() for future in futures]
 
 
 class Unavailable(Exception):
@@ -307,7 +329,9 @@ class SafeTransport(httpx.BaseTransport):
         self.policy = policy
         self.journal = journal
         self.on_request = on_request
-        self.inner = inner or httpx.HTTPTransport()
+        self.inner = inner or httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
+        )
         self.clock = clock
         self.traffic = Traffic()
         self.stopped: BaseException | None = None

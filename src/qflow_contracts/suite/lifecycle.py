@@ -5,6 +5,7 @@ client, the preflight reads, the journal), stop (a signal, the deadline, a lost 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import signal
@@ -30,7 +31,14 @@ from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.spec import customer_properties, load_spec
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
-from qflow_contracts.suite.http import DeadlineReached, Policy, SafeTransport, Unavailable, UnsafeRequest
+from qflow_contracts.suite.http import (
+    DeadlineReached,
+    Policy,
+    SafeTransport,
+    Unavailable,
+    UnsafeRequest,
+    side_by_side,
+)
 from qflow_contracts.suite.journal import Journal, JournalError, default_path, read, state_folder, unfinished
 from qflow_contracts.suite.restore import (
     RestoreVerdict,
@@ -300,8 +308,9 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
 
 
 def preflight(run: Run) -> None:
-    """Read every given customer and witness before anything else; journal the originals before any
-    PATCH. Set-up mistakes and an unreachable server are a SetupError (one line)."""
+    """Read every given customer and witness before anything else, side by side; journal the
+    originals before any PATCH. Set-up mistakes and an unreachable server are a SetupError (one
+    line; the first in the order given)."""
     target = run.target
     if run.journal is None and target.journal is not None:
         for path in unfinished(state_folder(), target.base_url):
@@ -309,12 +318,15 @@ def preflight(run: Run) -> None:
                 f"qflow-contracts: an earlier run left {path} unfinished: "
                 f"qflow-contracts restore --journal {path}"
             )
-    for cid in target.customer_ids:
-        run.originals[cid], run.raw[cid] = _read(run, cid, "customer")
+    reads = [functools.partial(_read, run, cid, "customer") for cid in target.customer_ids]
+    reads += [functools.partial(_read, run, cid, "witness") for cid in target.witness_ids]
+    records = side_by_side(reads)
+    for cid, (record, raw) in zip(target.customer_ids, records, strict=False):
+        run.originals[cid], run.raw[cid] = record, raw
         if run.transport.policy is not None:
-            run.transport.policy.learn(run.originals[cid])
-    for cid in target.witness_ids:
-        run.witnesses[cid], _ = _read(run, cid, "witness")
+            run.transport.policy.learn(record)
+    for cid, (record, _) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
+        run.witnesses[cid] = record
     if target.headers:
         run.evidence.held(Rule.AUTHENTICATION, len(target.customer_ids))
     if target.journal is not None and run.journal is None:
@@ -397,7 +409,8 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             if run.transport.patch_in_doubt:
                 time.sleep(min(target.request_timeout, 10.0))  # a PATCH without answer may still land
             written = read(run.journal.path)
-            verdict = restore(run.http, written, target.mask)
+            with run.evidence.spending("restore"):
+                verdict = restore(run.http, written, target.mask)
             run.verdict = verdict
             for line in verdict.lines()[:-1]:
                 say(line)
@@ -428,7 +441,7 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     for refused in traffic.refused[:3]:
         say(f"qflow-contracts: not sent, contract rule 11: {refused}")
     reason = stop_reason(run)
-    info.stopped = reason
+    info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
     if isinstance(run.transport.stopped, Unavailable):
         where = f"; the journal {run.journal.path} holds the originals" if run.journal is not None else ""
         say(f"qflow-contracts: the server stopped answering ({run.transport.stopped}); {info.restore}{where}")

@@ -21,7 +21,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -53,11 +53,11 @@ MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-214
 NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
 """`id` values that name no customer in CustomerId mode: 404 (contract rule 3)."""
 
-DEFAULT_STEPS = 20
-"""Rules per example after the opening."""
+DEFAULT_STEPS = 25
+"""Random steps per example."""
 
-EXAMPLES_PER_BUDGET_UNIT = 2
-"""Examples per unit of `Target.max_examples`."""
+BUDGET_UNITS_PER_EXAMPLE = 2
+"""Units of `Target.max_examples` per example of the machine."""
 
 SWEEP_EVERY = 10
 """Steps between two sweeps of the customers a PATCH did not target."""
@@ -144,26 +144,22 @@ class CustomersMachine(RuleBasedStateMachine):
             *[(c, n, k) for c in self.given for n in names for k in self.s.policy.original_keys(c, n)]
         )
 
-    @initialize(data=st.data())
     def opening(self, data: st.DataObject) -> None:
-        """Every example opens with every lookup (sent again only when the record may have changed),
-        hard round trips, every kind of invalid body, PATCH by PersonalId, a form body, a body with
-        no identifier and one with another identity; the first example also tries the limit of
-        every property and each of Json.NET's conversions.
-
-        Every example draws all of it (so all examples draw alike)."""
-        first = not self.s.opened
-        self.s.opened = True
+        """Every lookup, hard round trips, every kind of invalid body, the limit of every property,
+        each of Json.NET's conversions, PATCH by PersonalId, a form body, a body with no identifier
+        and one with another identity: sent once per run (`run_opening`), before the random steps;
+        sent again, each would only check what it already settled."""
+        if self.s.opened:
+            return
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
         if self.s.policy.may_patch:
-            plan += self._round_trips(data)
+            plan += [*self._round_trips(data), self._at_the_limits(data), *self._one_key_alone(data)]
             refusals, limits = self._every_refusal(data)
-            plan += refusals + (limits if first else [])
-            leniencies = self._every_leniency(data)
-            plan += leniencies if first else []
-            plan += self._by_personal_id(data)
+            plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
             plan += [self._without_identifier(data), self._form(data), self._identity_decoy(data)]
-        self._run(plan)
+        self.s.opened = True  # once all of it is drawn: a draw that runs out of data sent nothing
+        with self.s.evidence.spending("opening"):
+            self._run(plan)
 
     def _every_lookup(self, cid: int, number: int) -> None:
         self._malformed_id_type(cid, MALFORMED_ID_TYPES[number % len(MALFORMED_ID_TYPES)])
@@ -188,6 +184,37 @@ class CustomersMachine(RuleBasedStateMachine):
             for name in self.s.facts.of_kind(DICTIONARY):
                 body[name] = self.s.bodies.dictionary(data, cid, name, self._known(cid), form=False)
             plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
+        return plan
+
+    def _at_the_limits(self, data: st.DataObject) -> Action:
+        """One PATCH with every string at its `maxLength` in astral characters (twice as many UTF-16
+        units) and an unknown property: accepted, stored exactly, the unknown one ignored (rule 9)."""
+        cid = self._customer(data)
+        body: dict[str, Any] = {"CustomerId": cid}
+        for name in self.s.policy.settable(cid, (STRING,)):
+            limit = self.s.facts.max_length(name)
+            if limit is not None:
+                body[name] = data.draw(vs.astral_values(limit), label=name)
+        unknown = data.draw(st.sampled_from(["ignored", {"nested": [1]}]), label="unknown")
+        return self._json(cid, body, f"PATCH of customer {cid} at every length limit", unknown=unknown)
+
+    def _one_key_alone(self, data: st.DataObject) -> list[Action]:
+        """One dictionary key sent alone to a customer that has others: it changes, they stay (rule 5).
+
+        The customer with the most keys; with none, a new key where the policy allows one."""
+        plan: list[Action] = []
+        for name in self.s.facts.of_kind(DICTIONARY):
+            most = max(self.given, key=lambda c: len(self.s.policy.original_keys(c, name)))
+            keys = sorted(self.s.policy.original_keys(most, name))
+            if keys:
+                key = data.draw(st.sampled_from(keys), label=f"{name} key")
+            elif self.s.policy.may_add_keys:
+                key = data.draw(vs.custom_property_keys(), label=f"new {name} key")
+            else:
+                continue
+            value = data.draw(vs.custom_property_values(), label="value")
+            body = {"CustomerId": most, name: {key: value}}
+            plan.append(self._json(most, body, f"PATCH of {name}[{key!r}] alone on customer {most}"))
         return plan
 
     def _every_refusal(self, data: st.DataObject) -> tuple[list[Action], list[Action]]:
@@ -597,8 +624,8 @@ def build_machine(session: Session) -> type[CustomersMachine]:
 
 
 def default_examples(target: Target) -> int:
-    """Examples for a run: twice the target's budget (at least 3)."""
-    return max(3, EXAMPLES_PER_BUDGET_UNIT * target.max_examples)
+    """Examples for a run: half the target's budget (at least 2)."""
+    return max(2, target.max_examples // BUDGET_UNITS_PER_EXAMPLE)
 
 
 def machine_settings(
@@ -648,6 +675,31 @@ def not_exercised(session: Session, why: str | None = None) -> None:
         )
 
 
+def run_opening(machine: type[CustomersMachine], run_seed: int) -> None:
+    """The opening (`CustomersMachine.opening`), as a Hypothesis test of its own run once: the
+    random examples that follow then draw alike, as Hypothesis requires."""
+
+    @seed(run_seed)
+    @settings(
+        max_examples=1,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.data())
+    def opening(data: st.DataObject) -> None:
+        try:
+            machine().opening(data)
+        except BaseException as error:  # raised below: Hypothesis would replay it, sending it twice
+            failures.append(error)
+
+    failures: list[BaseException] = []
+    opening()
+    if failures:
+        raise failures[0]
+
+
 def run_machine(
     target: Target,
     client: Client,
@@ -664,12 +716,14 @@ def run_machine(
     machine = build_machine(session)
     run_seed = target.seed if target.seed is not None else random.SystemRandom().randrange(2**32)
     try:
-        run_state_machine_as_test(
-            seed(run_seed)(machine),
-            settings=machine_settings(
-                target, max_examples=max_examples, stateful_step_count=stateful_step_count
-            ),
-        )
+        run_opening(machine, run_seed)
+        with evidence.spending("steps"):
+            run_state_machine_as_test(
+                seed(run_seed)(machine),
+                settings=machine_settings(
+                    target, max_examples=max_examples, stateful_step_count=stateful_step_count
+                ),
+            )
     except BaseException as error:
         stopped = session.stopped or (error if isinstance(error, (Unavailable, DeadlineReached)) else None)
         if stopped is None:

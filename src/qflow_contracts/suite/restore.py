@@ -9,6 +9,7 @@ again to prove it; DOB is compared by calendar date (contract rule 1).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from qflow_contracts.suite.http import DeadlineReached, Unavailable, UnsafeRequest
+from qflow_contracts.suite.http import DeadlineReached, Unavailable, UnsafeRequest, side_by_side
 from qflow_contracts.suite.journal import Written, documents
 
 SELECTORS = ("CustomerId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
@@ -271,48 +272,63 @@ def restore(
     http: httpx.Client,
     written: Written,
     mask: Callable[[str], str],
-    *,
-    on_customer: Callable[[int], None] | None = None,
 ) -> RestoreVerdict:
-    """Put back what the journal says this run changed, then read each record again to prove it."""
+    """Put back what the journal says this run changed, then read each record again to prove it.
+
+    Customers are restored side by side, each in its own read, PATCH, read again."""
     verdict = RestoreVerdict(journal=str(written.path))
     if not written.changes:
         verdict.untouched = list(written.originals)  # no PATCH was sent: nothing to put back
         return verdict
     mine = writes(written)
-    for cid, original in written.originals.items():
-        try:
-            current, _ = read_record(http, cid)
-            body = _plan(cid, original, current, mine, verdict, mask)
-            if not body:
-                if same_record(original, current):
-                    verdict.untouched.append(cid)
-                continue
-            http.patch("Customers", json={"CustomerId": cid, **body})
-            now, _ = read_record(http, cid)
-        except (Unavailable, DeadlineReached) as error:
-            verdict.lost = str(error)
-            return verdict
-        except (UnreadableCustomer, UnsafeRequest) as error:
-            verdict.problems.append(mask(str(error)))
-            continue
-        wrong = [
-            name
-            for name in body
-            if name != "CustomProperties" and not same_value(name, original[name], now.get(name))
+    parts = side_by_side(
+        [
+            functools.partial(_restore_one, http, cid, original, mine, mask)
+            for cid, original in written.originals.items()
         ]
-        if "CustomProperties" in body:
-            kept_now = now.get("CustomProperties")
-            kept: dict[str, Any] = kept_now if isinstance(kept_now, dict) else {}
-            wrong += [
-                f"CustomProperties[{k}]" for k, v in body["CustomProperties"].items() if kept.get(k) != v
-            ]
-        if wrong:
-            verdict.problems.append(f"customer {cid}: the restore did not take for {', '.join(wrong)}")
-        elif same_record(original, now):
-            verdict.restored.append(cid)
-        if on_customer is not None:
-            on_customer(cid)
+    )
+    for part in parts:
+        verdict.restored += part.restored
+        verdict.untouched += part.untouched
+        verdict.conflicts += part.conflicts
+        verdict.problems += part.problems
+        verdict.lost = verdict.lost or part.lost
+    return verdict
+
+
+def _restore_one(
+    http: httpx.Client, cid: int, original: dict[str, Any], mine: Writes, mask: Callable[[str], str]
+) -> RestoreVerdict:
+    """Put back one customer: read it, PATCH back what is this run's, read it again."""
+    verdict = RestoreVerdict()
+    try:
+        current, _ = read_record(http, cid)
+        body = _plan(cid, original, current, mine, verdict, mask)
+        if not body:
+            if same_record(original, current):
+                verdict.untouched.append(cid)
+            return verdict
+        http.patch("Customers", json={"CustomerId": cid, **body})
+        now, _ = read_record(http, cid)
+    except (Unavailable, DeadlineReached) as error:
+        verdict.lost = str(error)
+        return verdict
+    except (UnreadableCustomer, UnsafeRequest) as error:
+        verdict.problems.append(mask(str(error)))
+        return verdict
+    wrong = [
+        name
+        for name in body
+        if name != "CustomProperties" and not same_value(name, original[name], now.get(name))
+    ]
+    if "CustomProperties" in body:
+        kept_now = now.get("CustomProperties")
+        kept: dict[str, Any] = kept_now if isinstance(kept_now, dict) else {}
+        wrong += [f"CustomProperties[{k}]" for k, v in body["CustomProperties"].items() if kept.get(k) != v]
+    if wrong:
+        verdict.problems.append(f"customer {cid}: the restore did not take for {', '.join(wrong)}")
+    elif same_record(original, now):
+        verdict.restored.append(cid)
     return verdict
 
 

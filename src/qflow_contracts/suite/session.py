@@ -12,6 +12,7 @@ fewest properties that still fail (`reduce`), within the same safety policy.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from qflow_contracts.suite.bodies import Bodies, Leniency, Refusal
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip
-from qflow_contracts.suite.http import DeadlineReached, Unavailable
+from qflow_contracts.suite.http import DeadlineReached, Unavailable, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
@@ -90,9 +91,19 @@ class Session:
 
     # ---- reading ---------------------------------------------------------------------------------
 
-    def read(self, cid: int, rule: Rule, what: str) -> tuple[Record, Exchange]:
-        """GET `cid` by CustomerId: its record, checked as a whole and for its identity."""
-        exchange = self.server.get(rule, str(cid))
+    def read(
+        self,
+        cid: int,
+        rule: Rule,
+        what: str,
+        kind: str = "checking reads",
+        exchange: Exchange | None = None,
+    ) -> tuple[Record, Exchange]:
+        """GET `cid` by CustomerId (unless its `exchange` was already sent): its record, checked as
+        a whole and for its identity."""
+        if exchange is None:
+            with self.evidence.spending(kind):
+                exchange = self.server.get(rule, str(cid))
         where = f"{what}: GET Customers/{cid}"
         record = self.checks.whole_record(exchange, where)
         if record.get("CustomerId") != cid:
@@ -107,6 +118,10 @@ class Session:
 
     def verify(self, cid: int) -> None:
         """Read `cid` when another request could have changed it since it was last read."""
+        with self.evidence.spending("re-reads"):
+            self._verify(cid)
+
+    def _verify(self, cid: int, exchange: Exchange | None = None) -> None:
         if cid in self.stale:
             self.stale.discard(cid)
             self.pending.pop(cid, None)
@@ -117,7 +132,9 @@ class Session:
         pending = self.pending.pop(cid, None)
         if pending is None:
             return
-        record, exchange = self.read(cid, pending.rule, "re-reading a customer no PATCH since targeted")
+        record, exchange = self.read(
+            cid, pending.rule, "re-reading a customer no PATCH since targeted", "re-reads", exchange
+        )
         if pending.requests:
             self.checks.log[:] = pending.requests[-8:]
         self.checks.same_as_model(
@@ -162,10 +179,15 @@ class Session:
         return True
 
     def sweep(self) -> None:
-        """Read every customer another request could have changed (contract rules 4 and 8)."""
-        for cid in sorted(self.pending):
-            if cid not in self.stale:
-                self.verify(cid)
+        """Read every customer another request could have changed (contract rules 4 and 8): the
+        GETs side by side, then each checked in turn."""
+        due = [cid for cid in sorted(self.pending) if cid not in self.stale]
+        with self.evidence.spending("re-reads"):
+            exchanges = side_by_side(
+                [functools.partial(self.server.get, self.pending[cid].rule, str(cid)) for cid in due]
+            )
+        for cid, exchange in zip(due, exchanges, strict=True):
+            self._verify(cid, exchange)
 
     def touched(self, target: int | None, rule: Rule, what: str) -> None:
         """A PATCH aimed at `target` was sent: every other given customer is now pending."""
@@ -410,6 +432,11 @@ class Session:
     # ---- reduced reproductions -----------------------------------------------------------------------
 
     def reduce(self, finding: Finding, exchange: Exchange, names: tuple[str, ...] = ()) -> Finding:
+        """The finding with the smallest PATCH that still fails the same way (`_reduce`)."""
+        with self.evidence.spending("reductions"):
+            return self._reduce(finding, exchange, names)
+
+    def _reduce(self, finding: Finding, exchange: Exchange, names: tuple[str, ...] = ()) -> Finding:
         """The finding with the smallest PATCH that still fails the same way as its reproduction.
 
         Tried only for a new finding on an accepted JSON PATCH: the body's record selector plus

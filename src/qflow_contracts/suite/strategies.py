@@ -6,11 +6,13 @@ drawn often: leading and trailing white space, combining marks, astral character
 units each), characters Unicode normalisation would rewrite. Dates are RFC 3339 date-times with an
 offset, mostly at an hour whose calendar date differs in UTC, so a server that shifts the date is
 seen (contract rule 1). Integers keep to the spec's range, booleans are booleans, dictionaries map
-strings to strings: every limit comes from `Facts`, none is written here.
+strings to strings: every limit comes from `Facts`, none is written here. Each strategy is built
+once and kept: building one costs far more than drawing from it.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hypothesis import strategies as st
@@ -47,6 +49,15 @@ HARDEST = " \U0001f600 e\u0301 \U0001d11e\x00\u212b "
 server alters: padded, astral, combining, NUL, a character NFC rewrites."""
 
 
+@functools.cache
+def astral_values(size: int) -> st.SearchStrategy[str]:
+    """Strings of exactly `size` code points outside the BMP (a few repeated): twice `size` UTF-16
+    units, within a limit counted in code points (contract rule 9)."""
+    astral = st.text(st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), min_size=1, max_size=6)
+    return astral.map(lambda text: (text * size)[:size])
+
+
+@functools.cache
 def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
     """Valid strings of at most `max_size` code points, the hard cases drawn often."""
     plain = st.text(CHARACTERS, min_size=min_size, max_size=max_size)
@@ -57,10 +68,7 @@ def text_values(max_size: int, *, min_size: int = 0) -> st.SearchStrategy[str]:
         st.sampled_from([" ", "  ", "\t", "\r\n", ""]),
     )
     tricky = st.sampled_from(TRICKY).map(lambda text: text[:max_size])
-    astral_full = st.text(
-        st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF), min_size=1, max_size=6
-    ).map(lambda text: (text * max_size)[:max_size])
-    values = st.one_of(plain, padded, tricky, astral_full)
+    values = st.one_of(plain, padded, tricky, astral_values(max(1, max_size)))
     # Every part but `plain` is non-empty: no filter (a rejected draw would discard a whole example).
     return values.filter(lambda text: len(text) >= min_size) if min_size > 1 else values
 
@@ -69,6 +77,7 @@ UNBOUNDED_TEXT = 60
 """The longest value drawn for a string without a `maxLength` (dictionary values, ext refs)."""
 
 
+@functools.cache
 def string_values(limit: int | None, *, falsy: bool = True) -> st.SearchStrategy[str]:
     """Valid values of a string property of at most `limit` code points, "" among them when `falsy`."""
     size = UNBOUNDED_TEXT if limit is None else limit
@@ -77,6 +86,7 @@ def string_values(limit: int | None, *, falsy: bool = True) -> st.SearchStrategy
     return text_values(size, min_size=1)
 
 
+@functools.cache
 def overlong_values(limit: int) -> st.SearchStrategy[str]:
     """Strings one to a few code points over `limit` (contract rules 8 and 9)."""
     return st.builds(
@@ -112,12 +122,18 @@ def dob_values(draw: st.DrawFn, shifted: bool = False) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{fraction}{offset}"
 
 
+DOB_VALUES = dob_values()
+"""`dob_values()`, built once."""
+
+
+@functools.cache
 def integer_values(low: int, high: int) -> st.SearchStrategy[int]:
     """Integers in `low..high`, the bounds and 0 (falsy) drawn often."""
     edges = sorted({v for v in (low, high, 0, low + 1, high - 1) if low <= v <= high})
     return st.one_of(st.sampled_from(edges), st.integers(low, high))
 
 
+@functools.cache
 def custom_property_keys(*, form_safe: bool = False) -> st.SearchStrategy[str]:
     """New dictionary keys: non-empty; for a form body (`Name[key]`) letters, digits, `-_`."""
     simple = st.text(st.characters(categories=["L", "N"], include_characters="-_"), min_size=1, max_size=12)
@@ -126,11 +142,13 @@ def custom_property_keys(*, form_safe: bool = False) -> st.SearchStrategy[str]:
     return st.one_of(simple, text_values(20, min_size=1))
 
 
+@functools.cache
 def custom_property_values(*, empty: bool = True) -> st.SearchStrategy[str]:
     """Dictionary values: any string, the empty one included unless `empty` is false."""
     return string_values(None, falsy=empty)
 
 
+@functools.cache
 def custom_properties(*, form_safe: bool = False, max_size: int = 4) -> st.SearchStrategy[dict[str, str]]:
     """A dictionary to send: new keys, any string values (non-empty in a form)."""
     values = custom_property_values(empty=not form_safe)
@@ -143,7 +161,7 @@ def value_for(facts: Facts, name: str, *, falsy: bool = True) -> st.SearchStrate
     if kind == STRING:
         return string_values(facts.max_length(name), falsy=falsy)
     if kind == DATE:
-        return dob_values()
+        return DOB_VALUES
     if kind == INTEGER:
         return integer_values(*facts.int_range(name))
     if kind == BOOLEAN:
