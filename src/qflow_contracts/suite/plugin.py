@@ -12,10 +12,11 @@ suite's own only when the suite started it (no option can say otherwise).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -132,13 +133,17 @@ class QflowPlugin:
         return run
 
     def _private_storage(self) -> None:
-        """Hypothesis' database in a temporary folder; nothing of Schemathesis' left in the working
-        directory (folders this run creates there are removed at the end)."""
+        """Hypothesis' folder in the per-user cache (`hypothesis_cache`), nothing of Schemathesis'
+        left in the working directory (folders this run creates there are removed at the end)."""
         from hypothesis import configuration
 
-        home = Path(tempfile.mkdtemp(prefix="qflow-hypothesis-"))
+        home = hypothesis_cache()
+        try:
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            home = Path(tempfile.mkdtemp(prefix="qflow-hypothesis-"))
+            self._made_here.append(home)
         configuration.set_hypothesis_home_dir(home)
-        self._made_here.append(home)
         for name in (".schemathesis", ".hypothesis", "schemathesis-report"):
             if not Path(name).exists():
                 self._stack.callback(self._remove_if_made, Path(name).resolve())
@@ -245,6 +250,16 @@ class QflowPlugin:
             shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(Exception):
             self._stack.close()
+
+
+def hypothesis_cache(environ: Mapping[str, str] | None = None) -> Path:
+    """Where Hypothesis keeps its files for the suite: `$XDG_CACHE_HOME/qflow-contracts/hypothesis`,
+    else `~/.cache/qflow-contracts/hypothesis`. It holds only caches (Unicode tables, constants read
+    from source), computed once (about 2 s) instead of on every run: the suite keeps no example
+    database, so no run replays another's."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qflow-contracts" / "hypothesis"
 
 
 def conclude(run: Run, settings: Settings | None, console: Any) -> ExitCode:
