@@ -153,6 +153,13 @@ class Evidence:
             return Status.PASSED
         return Status.NOT_EXERCISED
 
+    def where_spent(self) -> list[tuple[str, int, float]]:
+        """(what the work was, requests, percent of all) for each kind of work that sent a request,
+        in the order a run does them."""
+        order = [*KINDS, *sorted(set(self.spent) - set(KINDS))]
+        total = self.requests or 1
+        return [(KINDS.get(k, k), self.spent[k], 100 * self.spent[k] / total) for k in order if self.spent[k]]
+
     def findings(self) -> list[Finding]:
         """Every finding, rule by rule."""
         return [finding for tally in self.tallies.values() for finding in tally.findings]

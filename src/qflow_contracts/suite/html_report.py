@@ -115,6 +115,13 @@ def render_html(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
         "<tr><th>rule</th><th>title</th><th>status</th><th>checks</th><th>requests</th><th>findings</th></tr>",
         *(_row(rule_verdict) for rule_verdict in rules),
         "</table>",
+        "<h2>Where the requests went</h2><table>",
+        "<tr><th>for</th><th>requests</th><th>share</th></tr>",
+        *(
+            f'<tr><td>{_e(what)}</td><td class="n">{count}</td><td class="n">{share:.0f} %</td></tr>'
+            for what, count, share in evidence.where_spent()
+        ),
+        "</table>",
         "<h2>Findings</h2>",
     ]
     findings = [finding for rule_verdict in rules for finding in rule_verdict.findings]

@@ -4,7 +4,7 @@ leniency warnings, what was not exercised and why, and the restore's verdict."""
 
 from __future__ import annotations
 
-from qflow_contracts.suite.evidence import KINDS, Evidence, Finding, RunInfo, Status
+from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
 from qflow_contracts.suite.facts import project_version as project_version
 from qflow_contracts.suite.facts import run_facts
 from qflow_contracts.suite.facts import spec_facts as spec_facts
@@ -35,12 +35,6 @@ def _finding(finding: Finding, heading: str) -> list[str]:
     return lines
 
 
-def spending(evidence: Evidence) -> list[tuple[str, int]]:
-    """(kind, requests) for every kind of work that sent a request, in the order a run does them."""
-    order = [*KINDS, *sorted(set(evidence.spent) - set(KINDS))]
-    return [(kind, evidence.spent[kind]) for kind in order if evidence.spent[kind]]
-
-
 def render_markdown(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
     """The report as Markdown."""
     verdict = overall(evidence, info, asked=asked)
@@ -61,9 +55,8 @@ def render_markdown(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
             f"| {rule_verdict.checks} | {rule_verdict.requests} | {_count(rule_verdict)} |"
         )
     lines += ["", "## Where the requests went", "", "| for | requests | share |", "| --- | ---: | ---: |"]
-    for kind, count in spending(evidence):
-        share = f"{100 * count / evidence.requests:.0f} %" if evidence.requests else "-"
-        lines.append(f"| {markdown(KINDS.get(kind, kind))} | {count} | {share} |")
+    for what, count, share in evidence.where_spent():
+        lines.append(f"| {markdown(what)} | {count} | {share:.0f} % |")
     findings = [finding for rule_verdict in rules for finding in rule_verdict.findings]
     lines += ["", "## Findings", ""]
     if not findings:
