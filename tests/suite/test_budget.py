@@ -4,6 +4,7 @@ once per run however many examples follow."""
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import httpx
@@ -84,7 +85,7 @@ def test_independent_reads_go_out_side_by_side_and_come_back_in_order() -> None:
             inside -= 1
         return number
 
-    assert side_by_side([lambda n=n: read(n) for n in range(6)]) == list(range(6))
+    assert side_by_side([functools.partial(read, n) for n in range(6)]) == list(range(6))
     assert most >= 2
 
 
@@ -98,7 +99,7 @@ def test_side_by_side_raises_the_first_failure_in_order_once_all_are_done() -> N
         return number
 
     try:
-        side_by_side([lambda n=n: call(n) for n in range(5)])
+        side_by_side([functools.partial(call, n) for n in range(5)])
     except httpx.ReadError as error:
         assert str(error) == "read 1 failed"
     else:
