@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qflow_contracts.lenient_json import LenientJsonError, read_lenient_json
 from qflow_contracts.mock.defects import Defect, get_defect
 from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.mock.records import normalize_dob
@@ -31,13 +32,11 @@ from qflow_contracts.mock.store import MemoryStore, Record, open_store
 from qflow_contracts.mock.traffic import CountingMiddleware, Delay, DelayMiddleware, RequestCounter
 from qflow_contracts.mock.validation import (
     INTEGER_TEXT,
-    LenientJsonError,
     ModelState,
     Validators,
     jsonnet_convert,
     load_spec,
     read_int,
-    read_lenient_json,
 )
 
 MAX_BODY = 1024 * 1024

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qflow_contracts.mock.validation import LenientJsonError, read_lenient_json
+from qflow_contracts.lenient_json import LenientJsonError, read_lenient_json
 
 VERSION = 1
 

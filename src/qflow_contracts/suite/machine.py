@@ -5,8 +5,9 @@ which send it, check it against the plain-data model and record what they saw in
 run opens, once (`run_opening`), with every lookup of every given customer, hard round trips, every
 length limit, a dictionary key alone, every kind of invalid body, each Json.NET conversion, PATCH
 by PersonalId, a form body and a body with no identifier; then come the random examples. Customers
-a PATCH did not target are read before they are used and swept every few steps. A finding does not stop the run: the step ends, the model is read back
-from the server and the run goes on, so every distinct failure is found in one run.
+a PATCH did not target are read before they are used and swept every few steps. A finding does not
+stop the run: the step ends, the model is read back from the server and the run goes on, so every
+distinct failure is found in one run.
 
 `run_machine` is the entry point; `Unavailable` and `DeadlineReached` propagate out of it
 untouched, after the rules it could not check are marked not exercised.
