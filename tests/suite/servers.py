@@ -8,9 +8,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import uvicorn
 from qflow_client import Client
 
 from qflow_contracts.mock import create_app
@@ -24,6 +25,52 @@ APIS: dict[str, Any] = {}
 """Each running mock's `CustomersApi`, by base URL (tests may change its answers)."""
 
 
+class ThreadServer(uvicorn.Server):
+    """uvicorn on a thread of this process, which says when it is up and when it holds no connection."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then tell the waiting test (also when the start failed)."""
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Whether every connection to the server is closed (and its last request handled) within
+        `timeout` seconds: once a client process is gone, the kernel closes its sockets."""
+        deadline = time.monotonic() + timeout
+        while self.server_state.connections:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+
+@contextmanager
+def serve_app(app: Any, *, lifespan: Literal["on", "off"] = "on") -> Iterator[tuple[str, ThreadServer]]:
+    """`app` on a free port of 127.0.0.1 in a thread of this process: its base URL (under /API) and
+    the server, once it is ready to answer."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="critical", lifespan=lifespan, timeout_graceful_shutdown=1)
+    server = ThreadServer(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert server.ready.wait(timeout=30) and server.started, "the server in a thread did not start"
+        yield f"http://127.0.0.1:{port}/API", server
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 @contextmanager
 def mock_server(
     defect: str | None = None,
@@ -33,28 +80,13 @@ def mock_server(
     fixtures: Path | None = None,
 ) -> Iterator[str]:
     """The mock under /API in a thread of this process, on a free port of 127.0.0.1: its base URL."""
-    import uvicorn
-
     app = create_app(prefix="/API", defect=defect, api_key=api_key, lenient=lenient, fixtures=fixtures)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}/API"
-    APIS[url] = app.state.api
-    try:
-        yield url
-    finally:
-        APIS.pop(url, None)
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(app) as (url, _):
+        APIS[url] = app.state.api
+        try:
+            yield url
+        finally:
+            APIS.pop(url, None)
 
 
 def mock_server_api(url: str) -> Any:
