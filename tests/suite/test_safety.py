@@ -17,8 +17,8 @@ import pytest
 from tests.suite.hostile import AUTH, IDS, KEY, WITNESS, Edit, Hostile, records, same_records, serve
 
 BIN = Path(sys.executable).parent
-FAST = ["--rate-limit", "200", "--max-examples", "2"]
-"""Paced well above the default, small data: these tests check safety, not coverage."""
+FAST = ["--rate-limit", "1000", "--max-examples", "1"]
+"""Paced at the most a run allows, the smallest budget: these tests check safety, not coverage."""
 
 
 def _ids(ids: tuple[int, ...] = IDS) -> list[str]:
@@ -259,7 +259,7 @@ def test_a_server_echoing_the_token_leaks_no_part_of_it(tmp_path: Path) -> None:
         pytest_run = subprocess.run(
             [sys.executable, "-m", "pytest", contracts, "-p", "no:cacheprovider", "--qflow-base-url", url,
              "--qflow-customer-id", "101", "--qflow-header", f"Authorization: {AUTH}", "--qflow-rate-limit",
-             "200", "--qflow-max-examples", "2", f"--junitxml={tmp_path / 'pytest.xml'}"],
+             "1000", "--qflow-max-examples", "1", f"--junitxml={tmp_path / 'pytest.xml'}"],
             capture_output=True, text=True, timeout=240, cwd=tmp_path, env=_env(tmp_path),
         )  # fmt: skip
     assert code == 1, out[-3000:] + err[-2000:]
@@ -311,7 +311,7 @@ def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
 ) -> None:
     hostile, url = deployment
     process = _start(
-        url, tmp_path, *_ids((101, 104)), "--rate-limit", "10", "--max-examples", "2", "--max-time", "60"
+        url, tmp_path, *_ids((101, 104)), "--rate-limit", "10", "--max-examples", "1", "--max-time", "15"
     )
     try:
         code, out, err = _finish(process)
