@@ -35,8 +35,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The project's own tests on WORKERS processes (pytest-xdist); the tests of one xdist_group run on one
+# worker, so a module-scoped fixture they share is built once. Not in pyproject's addopts: that file
+# also configures a plain `pytest contracts` run from this checkout, which must stay one process.
+WORKERS ?= 2
 test: lint typecheck
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n $(WORKERS) --dist loadgroup
 
 generate: $(STAMP)
 	@VENV_BIN=$(BIN) scripts/generate-client.sh

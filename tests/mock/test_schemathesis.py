@@ -26,6 +26,9 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EXAMPLES = {"memory": 80, "sqlite": 25}
 STORES = tuple(EXAMPLES)
 
+pytestmark = pytest.mark.xdist_group("schemathesis")
+"""One worker runs the module, so the two runs of the `reports` fixture are made once."""
+
 
 @contextmanager
 def schemathesis_run(

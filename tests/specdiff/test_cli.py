@@ -26,9 +26,11 @@ def _write(path: Path, document: dict[str, Any]) -> Path:
     return path
 
 
-@pytest.fixture
-def versions(tmp_path: Path, spec: dict[str, Any]) -> dict[str, Path]:
-    """The spec, and three edited copies: compatible, breaking for servers, breaking for clients."""
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory, spec: dict[str, Any]) -> dict[str, Path]:
+    """The spec, and three edited copies: compatible, breaking for servers, breaking for clients;
+    written once for the module (dumping YAML is the slow part), and only read by the tests."""
+    tmp_path = tmp_path_factory.mktemp("versions")
     minor = copy.deepcopy(spec)
     minor["info"]["version"] = NEXT_MINOR
     minor["components"]["schemas"]["CustomerUpdate"]["properties"]["PreferredName"] = {"type": "string"}

@@ -16,20 +16,19 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import socket
 import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 
 from qflow_contracts.mock import create_app
+from tests.suite.servers import ThreadServer, serve_app
 
 KEY = 's3cr3t"T0k/Qz+9xW='
 """The credential: a quote and a slash, so its JSON, URL and XML forms differ from it."""
@@ -73,10 +72,13 @@ class Hostile:
     edit: Edit | None = None
     log: list[Seen] = field(default_factory=list)
     answers: list[tuple[Seen, int, bytes]] = field(default_factory=list)
+    server: ThreadServer | None = field(default=None, repr=False)
+    """The server it runs on, once `serve` started it."""
 
     def __post_init__(self) -> None:
         self.inner = create_app(prefix="/API", api_key=KEY, defect=self.defect)
         self._lock = threading.Lock()
+        self._seen = threading.Condition(self._lock)
 
     @property
     def patches(self) -> int:
@@ -99,9 +101,10 @@ class Hostile:
             body,
             time.monotonic(),
         )
-        with self._lock:
+        with self._seen:
             self.log.append(seen)
             count = len(self.log)
+            self._seen.notify_all()
         if self.silent_after is not None and count > self.silent_after:
             await asyncio.sleep(3600)  # no answer, ever
             return
@@ -166,6 +169,12 @@ class Hostile:
 
     # ---- what the tests read ---------------------------------------------------------------------
 
+    def wait_until(self, condition: Callable[[Hostile], bool], what: str, timeout: float = 120) -> None:
+        """Return as soon as `condition` holds, checked at each request received; fail after `timeout`."""
+        with self._seen:
+            if not self._seen.wait_for(lambda: condition(self), timeout=timeout):
+                raise AssertionError(f"never happened within {timeout:g} s: {what}")
+
     def gets(self) -> list[Seen]:
         return [seen for seen in self.log if seen.method == "GET"]
 
@@ -181,25 +190,12 @@ class Hostile:
 
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """`app` on a free port of 127.0.0.1 in a thread: its base URL (under /API)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(1000):
-        if server.started:
-            break
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/API"
-    finally:
-        server.should_exit = True
-        server.force_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    """`app` on a free port of 127.0.0.1 in a thread: its base URL (under /API). A `Hostile` app is
+    told its server, so a test can wait until the server holds no connection."""
+    with serve_app(app, lifespan="off") as (url, server):
+        if isinstance(app, Hostile):
+            app.server = server
+        yield url
 
 
 def records(url: str, ids: tuple[int, ...] = (*IDS, WITNESS, 106, 107)) -> dict[int, bytes]:

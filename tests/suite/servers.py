@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import uvicorn
 from qflow_client import Client
 
 from qflow_contracts.mock import create_app
@@ -22,6 +25,133 @@ from qflow_contracts.suite.target import Target
 CUSTOMER_IDS = tuple(customer["CustomerId"] for customer in load_fixtures().customers)
 APIS: dict[str, Any] = {}
 """Each running mock's `CustomersApi`, by base URL (tests may change its answers)."""
+APPS: dict[str, Any] = {}
+"""Each running mock's ASGI app, by base URL (`connect` hands it the requests in this thread)."""
+_LOOPS = threading.local()
+
+
+class InProcess(httpx.BaseTransport):
+    """An httpx transport that hands each request to an ASGI app in the calling thread, as uvicorn
+    would once it has read the request off a socket, and answers what uvicorn answers when the app
+    raises. The machine's runs go through it: the loopback socket and the server thread cost about
+    as much as the machine itself, and what they do is checked over real HTTP elsewhere (the
+    runner's tests, the `Recorder` runs, the mock's own tests)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @staticmethod
+    def _loop() -> asyncio.AbstractEventLoop:
+        loop: asyncio.AbstractEventLoop | None = getattr(_LOOPS, "loop", None)
+        if loop is None:
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+        return loop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Call the app with the request; its answer as an httpx response."""
+        body = request.read()
+        raw_path = request.url.raw_path.split(b"?", 1)[0]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": request.url.scheme,
+            "path": urllib.parse.unquote(raw_path.decode("ascii")),
+            "raw_path": raw_path,
+            "query_string": request.url.query,
+            "root_path": "",
+            "headers": [(name.lower(), value) for name, value in request.headers.raw],
+            "client": ("127.0.0.1", 50000),
+            "server": (request.url.host, request.url.port),
+            "state": {},
+        }
+        received, done = False, False
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal received
+            if received:
+                return {"type": "http.disconnect"}
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal done
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                done = not message.get("more_body", False)
+
+        try:
+            self._loop().run_until_complete(self.app(scope, receive, send))
+        except Exception as error:
+            # an answer sent in full stands (Starlette sends its 500, then raises); uvicorn drops the
+            # connection of an answer the app broke off, and answers 500 when it had not started one
+            if start and not done:
+                raise httpx.RemoteProtocolError(f"the app raised {error!r}", request=request) from error
+            if not start:
+                return self._internal_error(request)
+        else:
+            if not start:  # the app returned without answering
+                return self._internal_error(request)
+        return httpx.Response(
+            start["status"], headers=start.get("headers", []), content=b"".join(chunks), request=request
+        )
+
+    @staticmethod
+    def _internal_error(request: httpx.Request) -> httpx.Response:
+        """uvicorn's answer when the app answered nothing."""
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+        return httpx.Response(500, headers=headers, content=b"Internal Server Error", request=request)
+
+
+class ThreadServer(uvicorn.Server):
+    """uvicorn on a thread of this process, which says when it is up and when it holds no connection."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then tell the waiting test (also when the start failed)."""
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.ready.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Whether every connection to the server is closed (and its last request handled) within
+        `timeout` seconds: once a client process is gone, the kernel closes its sockets."""
+        deadline = time.monotonic() + timeout
+        while self.server_state.connections:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+
+@contextmanager
+def serve_app(app: Any, *, lifespan: Literal["on", "off"] = "on") -> Iterator[tuple[str, ThreadServer]]:
+    """`app` on a free port of 127.0.0.1 in a thread of this process: its base URL (under /API) and
+    the server, once it is ready to answer."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="critical", lifespan=lifespan, timeout_graceful_shutdown=1)
+    server = ThreadServer(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert server.ready.wait(timeout=30) and server.started, "the server in a thread did not start"
+        yield f"http://127.0.0.1:{port}/API", server
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @contextmanager
@@ -33,28 +163,14 @@ def mock_server(
     fixtures: Path | None = None,
 ) -> Iterator[str]:
     """The mock under /API in a thread of this process, on a free port of 127.0.0.1: its base URL."""
-    import uvicorn
-
     app = create_app(prefix="/API", defect=defect, api_key=api_key, lenient=lenient, fixtures=fixtures)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}/API"
-    APIS[url] = app.state.api
-    try:
-        yield url
-    finally:
-        APIS.pop(url, None)
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_app(app) as (url, _):
+        APIS[url], APPS[url] = app.state.api, app
+        try:
+            yield url
+        finally:
+            APIS.pop(url, None)
+            APPS.pop(url, None)
 
 
 def mock_server_api(url: str) -> Any:
@@ -65,7 +181,10 @@ def mock_server_api(url: str) -> Any:
 def connect(
     base_url: str, headers: dict[str, str] | None = None, transport: httpx.BaseTransport | None = None
 ) -> Client:
-    """A generated client for `base_url`, as the runner's `client` fixture builds it."""
+    """A generated client for `base_url`, as the runner's `client` fixture builds it; to a mock of
+    `mock_server` without a `transport`, through `InProcess`."""
+    if transport is None and base_url in APPS:
+        transport = InProcess(APPS[base_url])
     client = Client(base_url=base_url, headers=headers or {}, timeout=httpx.Timeout(10.0))
     if transport is not None:
         client.set_httpx_client(

@@ -101,7 +101,7 @@ def _records(url: str) -> dict[int, bytes]:
 
 def _run(url: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     ids = [arg for cid in IDS for arg in ("--customer-id", str(cid))]
-    command = [str(BIN / "qflow-contracts"), "run", "--base-url", url, *ids, "--rate-limit", "500", *extra]
+    command = [str(BIN / "qflow-contracts"), "run", "--base-url", url, *ids, "--rate-limit", "1000", *extra]
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
 
@@ -119,7 +119,7 @@ def test_a_different_conformant_deployment_passes_with_leniency_warnings(
 
 def test_the_same_deployment_fails_a_strict_run(deployment: str, tmp_path: Path) -> None:
     before = _records(deployment)
-    result = _run(deployment, tmp_path, "--max-examples", "2", "--seed", "4", "--strict")
+    result = _run(deployment, tmp_path, "--max-examples", "1", "--seed", "4", "--strict")
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
     assert "rule-14" in result.stdout
     assert _records(deployment) == before

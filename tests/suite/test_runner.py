@@ -12,27 +12,30 @@ from pathlib import Path
 
 import pytest
 
+from qflow_contracts.mock import create_app
+from tests.suite.servers import serve_app
+
 BIN = Path(sys.executable).parent
 KEY = "s3cr3t"
 IDS = ["101", "102", "103", "104", "105", "106", "107"]
 
 
-def _serve(*extra: str) -> tuple[subprocess.Popen[str], str]:
-    command = [str(BIN / "qflow-mock"), "serve", "--port", "0", "--prefix", "/API", *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    assert line.startswith("qflow-mock: serving on "), line
-    return process, line.rsplit(" ", 1)[-1].strip()
+FAST = ["--rate-limit", "1000", "--max-examples", "1"]
+"""Paced at the most a run allows, the smallest budget: these tests check the runner, not coverage."""
+
+
+@pytest.fixture(autouse=True)
+def _own_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run's journal under the test's own directory, not the home directory shared by workers."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture
 def deployment() -> Iterator[str]:
-    """A mock started apart from the runner and requiring a key, as a vendor deployment would be."""
-    process, url = _serve("--api-key", KEY)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    """A mock apart from the runner (on a thread of the test process) and requiring a key, as a
+    vendor deployment would be."""
+    with serve_app(create_app(prefix="/API", api_key=KEY)) as (url, _):
+        yield url
 
 
 def _records(url: str) -> dict[str, bytes]:
@@ -99,8 +102,7 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
     report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
     result = _run(
         "--base-url", deployment, *_ids(), "--header", f"Authorization: Bearer {KEY}",
-        "--header-env", "X-Api-Key=QFLOW_TEST_KEY", "--max-examples", "3", "--rate-limit", "200",
-        "--report", str(report), "--junit-xml", str(junit),
+        "--header-env", "X-Api-Key=QFLOW_TEST_KEY", *FAST, "--report", str(report), "--junit-xml", str(junit),
         env={"QFLOW_TEST_KEY": KEY},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
@@ -116,7 +118,7 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     ids = ", ".join(IDS[:2])
     config.write_text(
         f'base-url = "{deployment}"\ncustomer-ids = [{ids}]\nheader-envs = ["X-Api-Key=QFLOW_TEST_KEY"]\n'
-        "read-only = true\nmax-examples = 3\nrate-limit = 200\n"
+        "read-only = true\nmax-examples = 1\nrate-limit = 1000\n"
     )
     before = _records(deployment)
     result = _run("--config", str(config), env={"QFLOW_TEST_KEY": KEY})
@@ -131,21 +133,15 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     "defect", ["stale-patch-response", "wrong-content-type", "customerid-as-string", "camelcase-keys"]
 )
 def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
-    process, url = _serve("--defect", defect)
-    try:
-        report = tmp_path / "report.md"
-        result = _run(
-            "--base-url", url, *_ids(), "--max-examples", "3", "--rate-limit", "200", "--report", str(report)
-        )  # fmt: skip
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    report = tmp_path / "report.md"
+    with serve_app(create_app(prefix="/API", defect=defect)) as (url, _):
+        result = _run("--base-url", url, *_ids(), *FAST, "--report", str(report))
     assert result.returncode == 1, result.stdout[-3000:]
     assert "NOT CONFORMANT" in report.read_text()
 
 
 def test_the_embedded_mock_run_is_conformant() -> None:
-    result = _run("--max-examples", "3")
+    result = _run("--max-examples", "1")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "embedded mock" in result.stdout
     assert "restore: not needed (the embedded mock is discarded after the run)" in result.stdout
@@ -185,7 +181,7 @@ def test_plain_pytest_goes_through_the_same_plugin_and_restores(deployment: str,
     result = subprocess.run(
         [sys.executable, "-m", "pytest", str(contracts), "-p", "no:cacheprovider",
          "--qflow-base-url", deployment, "--qflow-customer-id", "101", "--qflow-customer-id", "104",
-         "--qflow-header", f"X-Api-Key: {KEY}", "--qflow-rate-limit", "200", "--qflow-max-examples", "2",
+         "--qflow-header", f"X-Api-Key: {KEY}", "--qflow-rate-limit", "1000", "--qflow-max-examples", "1",
          f"--junitxml={tmp_path / 'junit.xml'}"],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
         env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},

@@ -154,9 +154,10 @@ def test_extra_properties_in_answers_are_no_finding(fixture_file: Path) -> None:
     ],
 )
 def test_a_broken_mock_fails_on_other_data(fixture_file: Path, defect: str) -> None:
-    """As against a vendor deployment: only undoable changes to the given customers."""
+    """As against a vendor deployment: only undoable changes to the given customers. Budget 2 (four
+    examples): with one, custom-properties-replace went unfound for about one seed in six."""
     rule = CATALOGUE[defect].rule
     assert rule is not None
     with mock_server(defect, fixtures=fixture_file) as url:
-        evidence = run(url, owned=False, seed=21, max_examples=6)
+        evidence = run(url, owned=False, seed=21, max_examples=2)
     assert rule.id in rules_failed(evidence), describe(evidence)
