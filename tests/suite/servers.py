@@ -34,8 +34,8 @@ class InProcess(httpx.BaseTransport):
     """An httpx transport that hands each request to an ASGI app in the calling thread, as uvicorn
     would once it has read the request off a socket, and answers what uvicorn answers when the app
     raises. The machine's runs go through it: the loopback socket and the server thread cost about
-    as much as the machine itself, and what they do is checked over real HTTP elsewhere (the
-    runner's tests, the `Recorder` runs, the mock's own tests)."""
+    as much as the machine itself, and what they do is checked over real HTTP elsewhere (every
+    run of the runner's tests, the mock's own tests)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -240,7 +240,8 @@ def describe(evidence: Evidence) -> str:
 
 
 class Recorder(httpx.BaseTransport):
-    """An httpx transport that forwards to the real one and keeps every request."""
+    """An httpx transport that keeps every request, then sends it: to a mock of `mock_server` through
+    `InProcess`, to any other server over HTTP."""
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
@@ -250,4 +251,7 @@ class Recorder(httpx.BaseTransport):
         """Keep the request, then send it."""
         request.read()
         self.requests.append(request)
+        for base, app in APPS.items():
+            if str(request.url).startswith(base + "/"):
+                return InProcess(app).handle_request(request)
         return self.inner.handle_request(request)

@@ -57,6 +57,13 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+def _told(result: subprocess.CompletedProcess[str]) -> str:
+    """What a failed assertion shows of a run: its seed line (to replay it with --seed) and the end
+    of what it printed."""
+    seed = next((line for line in result.stdout.splitlines() if line.startswith("seed ")), "no seed line")
+    return f"{seed}\n{result.stdout[-3000:]}\n{result.stderr[-1000:]}"
+
+
 def _ids() -> list[str]:
     return [arg for cid in IDS for arg in ("--customer-id", cid)]
 
@@ -105,7 +112,7 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
         "--header-env", "X-Api-Key=QFLOW_TEST_KEY", *FAST, "--report", str(report), "--junit-xml", str(junit),
         env={"QFLOW_TEST_KEY": KEY},
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, _told(result)
     assert "restore: all 7 customers read back as they were before the run" in result.stdout
     assert _records(deployment) == before
     for text in (result.stdout, result.stderr, report.read_text(), junit.read_text()):
@@ -122,7 +129,7 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     )
     before = _records(deployment)
     result = _run("--config", str(config), env={"QFLOW_TEST_KEY": KEY})
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, _told(result)
     assert "restore: not needed (read-only run)" in result.stdout
     assert _records(deployment) == before
 
@@ -136,13 +143,13 @@ def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
     report = tmp_path / "report.md"
     with serve_app(create_app(prefix="/API", defect=defect)) as (url, _):
         result = _run("--base-url", url, *_ids(), *FAST, "--report", str(report))
-    assert result.returncode == 1, result.stdout[-3000:]
+    assert result.returncode == 1, _told(result)
     assert "NOT CONFORMANT" in report.read_text()
 
 
 def test_the_embedded_mock_run_is_conformant() -> None:
     result = _run("--max-examples", "1")
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, _told(result)
     assert "embedded mock" in result.stdout
     assert "restore: not needed (the embedded mock is discarded after the run)" in result.stdout
 
@@ -186,7 +193,7 @@ def test_plain_pytest_goes_through_the_same_plugin_and_restores(deployment: str,
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
         env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert result.returncode == 0, _told(result)
     assert "restore: all 2 customers read back as they were before the run" in result.stdout
     assert "safe mode" in result.stdout
     assert _records(deployment) == before

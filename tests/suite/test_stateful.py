@@ -323,7 +323,7 @@ def test_the_same_seed_sends_the_same_requests_to_the_same_starting_state() -> N
 def test_a_finding_masks_header_values() -> None:
     secret = "s3cret-key-value"
     with mock_server("null-clears", api_key=secret) as url:
-        evidence = run(url, headers={"X-Api-Key": secret}, seed=19, max_examples=2)
+        evidence = run(url, headers={"X-Api-Key": secret}, seed=19, max_examples=FINDS)
     assert evidence.findings()
     for finding in evidence.findings():
         text = f"{finding.summary}{finding.detail}{finding.reproduction}"
