@@ -332,17 +332,21 @@ class Session:
         self.touched(cid, Rule.PATCH_TARGET if cid is None else Rule.ERRORS, f"{what} -> {exchange.status}")
         self.checks.refusal(exchange, statuses, rule, what, key)
         if cid is not None:
-            current, _ = self.read(cid, Rule.ERRORS, what)
-            self.checks.same_as_model(
-                cid,
-                self.model[cid],
-                current,
-                exchange,
-                f"{what}: refused, so nothing may change",
-                rule=Rule.ERRORS,
-                key=f"refused-changed:{key}",
-            )
+            self._unchanged(cid, exchange, what, f"refused-changed:{key}")
             self.checks.held(Rule.ERRORS)
+
+    def _unchanged(self, cid: int, exchange: Exchange, what: str, key: str) -> None:
+        """After a refused PATCH of `cid`: the next GET is the model's record (rule 8)."""
+        current, _ = self.read(cid, Rule.ERRORS, what)
+        self.checks.same_as_model(
+            cid,
+            self.model[cid],
+            current,
+            exchange,
+            f"{what}: refused, so nothing may change",
+            rule=Rule.ERRORS,
+            key=key,
+        )
 
     def refusal(self, cid: int, refusal: Refusal) -> None:
         """Send an invalid PATCH of `cid` (contract rule 8)."""
@@ -370,16 +374,7 @@ class Session:
         if exchange.status == 400:
             self.checks.refusal(exchange, (400,), Rule.ERRORS, what, f"lenient:{probe.kind}")
             self.checks.held(Rule.LENIENCY)
-            current, _ = self.read(cid, Rule.ERRORS, what)
-            self.checks.same_as_model(
-                cid,
-                self.model[cid],
-                current,
-                exchange,
-                f"{what}: refused, so nothing may change",
-                rule=Rule.ERRORS,
-                key="refused-changed:lenient",
-            )
+            self._unchanged(cid, exchange, what, "refused-changed:lenient")
             return
         if exchange.status != 200:
             self.checks.fail(
