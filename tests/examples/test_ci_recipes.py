@@ -130,7 +130,10 @@ def test_the_github_actions_workflow_runs_as_pasted(workspace: Path, deployment:
     for name, value in job["env"].items():
         if "${{" not in str(value):
             env[name] = str(value)
-    failed, outputs, ran, uploads = False, {}, [], []
+    failed = False
+    outputs: dict[str, dict[str, str]] = {}
+    ran: list[tuple[str | None, int]] = []
+    uploads: list[Path] = []
     for step in job["steps"]:
         if not _condition(step.get("if"), failed, outputs):
             continue
