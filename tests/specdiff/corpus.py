@@ -171,6 +171,21 @@ MUTATIONS = [
         "request-property-added-required",
     ),
     Mutation(
+        "an optional credential declared",
+        lambda d: d.update(security=[{}, {"apiKey": []}]),
+        COMPATIBLE,
+        "minor",
+        "api-security-alternative-added",
+        base=lambda d: d.pop("security", None),
+    ),
+    Mutation(
+        "the credential made required",
+        lambda d: d.update(security=[{"apiKey": []}]),
+        CLIENTS,
+        "major",
+        "api-security-alternative-removed",
+    ),
+    Mutation(
         "optional parameter added",
         lambda d: get_op(d)["parameters"].append(
             {"name": "fields", "in": "query", "schema": {"type": "string"}}
