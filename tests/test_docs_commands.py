@@ -40,7 +40,7 @@ def _lines(text: str) -> Iterator[list[str]]:
             words = shlex.split(line, comments=True)
             if words:
                 commands.append(words)
-        yield from ([["--block--"]] + commands)
+        yield from [["--block--"], *commands]
 
 
 def _commands() -> list[tuple[str, list[str], set[str]]]:
