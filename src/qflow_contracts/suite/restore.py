@@ -39,7 +39,6 @@ from qflow_contracts.suite.slots import (
     same_slot,
     slot_value,
     slots,
-    stored_as,
 )
 
 SHOWN = 80
@@ -245,9 +244,8 @@ class _Customer:
         mine = self.mine.get(slot)
         if mine is not None and same_slot(slot, mine.value, found):
             return mine
-        base = slot.split("[")[0]
-        if found is not ABSENT and any(stored_as(base, sent, found) for sent in self.doubt.get(slot, ())):
-            return Owned(found, False)  # a PATCH whose answer was never journaled may have stored it
+        if found is not ABSENT and any(same_slot(slot, sent, found) for sent in self.doubt.get(slot, ())):
+            return Owned(found, False)  # a PATCH whose answer was never journaled, stored as sent
         return None
 
     def left_changed(self, current: dict[str, Any]) -> list[str]:
