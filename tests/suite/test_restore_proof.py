@@ -128,7 +128,8 @@ def test_behind_a_cache_that_honours_no_cache_every_read_is_fresh_and_the_restor
     run = _run(url, tmp_path)
     _patches(run, random.Random(7), 5)
     finish(run)
-    assert run.verdict is not None and run.verdict.ok, run.verdict.lines()
+    assert run.verdict is not None
+    assert run.verdict.ok, run.verdict.lines()
     assert {cid: cache.truth(cid) for cid in IDS} == before
     assert cache.hits == 0 and cache.bypassed > 0
     assert '"kind":"done"' in (tmp_path / "j.jsonl").read_text()
