@@ -349,8 +349,26 @@ def restore(
     return verdict
 
 
-def _disagreement(one: dict[str, Any], two: dict[str, Any], names: list[str]) -> list[str]:
-    return [s for s in names if not same_slot(s, slot_value(one, s), slot_value(two, s))]
+def _unexplained(
+    original: dict[str, Any],
+    current: dict[str, Any],
+    answer: dict[str, Any],
+    now: dict[str, Any],
+    names: list[str],
+) -> list[str]:
+    """Slots where the read after the restore's PATCH disagrees with its answer, except where the
+    answer is stale (it shows the record as before the PATCH) and the read shows the original: a
+    rule 6 fault of the answer, not a read that fails to prove."""
+    found = []
+    for slot in names:
+        read, answered = slot_value(now, slot), slot_value(answer, slot)
+        if same_slot(slot, answered, read):
+            continue
+        stale = same_slot(slot, answered, slot_value(current, slot))
+        if stale and same_slot(slot, slot_value(original, slot), read):
+            continue
+        found.append(slot)
+    return found
 
 
 def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> RestoreVerdict:
@@ -378,10 +396,10 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
             answer = parsed if isinstance(parsed, dict) and customer_id_of(parsed) == cid else None
         now, _ = read_record(http, cid)
         names = customer.names(current, now, *([answer] if answer else []))
-        if answer is not None and _disagreement(answer, now, names):
+        if answer is not None and _unexplained(customer.original, current, answer, now, names):
             time.sleep(pause)  # the read disagrees with the PATCH answer: once more, after a pause
             now, _ = read_record(http, cid)
-            for slot in _disagreement(answer, now, names):
+            for slot in _unexplained(customer.original, current, answer, now, names):
                 customer.problem(
                     slot,
                     slot_value(now, slot),
