@@ -13,11 +13,13 @@ restore may put back.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite.slots import (
     ABSENT,
     DICTIONARY,
@@ -62,10 +64,16 @@ def _canonical(name: str, names: Iterable[str]) -> str:
     return name
 
 
+@functools.cache
+def _identity() -> frozenset[str]:
+    return frozenset(p.name for p in customer_properties() if p.identity)
+
+
 def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
     """The slots a PATCH body writes, with the values it sends (`null` leaves a property as it is,
-    so it writes nothing; a dictionary writes only its keys; names matched in any case)."""
-    names = list(names)
+    so it writes nothing; a dictionary writes only its keys; names matched in any case). The
+    identity properties select the record, they write nothing (contract rule 5)."""
+    names = [n for n in names if n not in _identity()]
     found: dict[str, Any] = {}
     for body in bodies:
         indexed: dict[str, dict[str, Any]] = {}
@@ -84,7 +92,7 @@ def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, 
                 for entry, item in value.items():
                     if item is not None:
                         found[key_slot(str(entry))] = item
-            elif not bracket:
+            elif not bracket and base.lower() not in {n.lower() for n in _identity()}:
                 found[base] = value
         for pair in indexed.values():
             if "key" in pair and pair.get("value") is not None:
