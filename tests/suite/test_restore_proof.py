@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from qflow_contracts.suite.journal import read
+from qflow_contracts.suite.journal import Journal, read
 from qflow_contracts.suite.lifecycle import Run, finish, open_run, preflight
 from qflow_contracts.suite.restore import RestoreVerdict, Why
 from qflow_contracts.suite.target import Target
@@ -274,3 +275,38 @@ def test_after_kill_9_the_restore_leaves_another_users_edits_of_values_the_run_o
         assert "conflict with another user" in line, line
     assert sorted(same_records(before, after)) == sorted(f"{cid}.{name}" for cid, name in edits), output
     assert "read back as they were" not in output.splitlines()[-1]
+
+
+def test_a_first_read_that_shows_the_original_against_the_journal_is_put_back_all_the_same(
+    tmp_path: Path,
+) -> None:
+    """A cache that answers every GET with the record as first read (the issue's "all read back"
+    while every record stayed changed): the journal says the run left another value, so the
+    restore sends the original, and the server's PATCH answer proves it."""
+    from qflow_contracts.suite.ownership import Caused
+    from qflow_contracts.suite.restore import restore
+
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.start("http://h/API", (7,), ())
+    original = {"CustomerId": 7, "FirstName": "Ann", "Notes": "n"}
+    journal.original(7, original, b"")
+    number = journal.change("application/json", b'{"CustomerId": 7, "FirstName": "Bo"}')
+    journal.stored(Caused(7, number, {"FirstName": "Bo"}))
+    journal.answered(number, 200)
+    journal.close()
+    stored = {**original, "FirstName": "Bo"}  # what the server holds; its GETs answer `original`
+    gets = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal gets
+        if request.method == "PATCH":
+            stored.update({k: v for k, v in json.loads(request.content).items() if v is not None})
+            return httpx.Response(200, json=stored)
+        gets += 1
+        return httpx.Response(200, json=original)
+
+    with httpx.Client(base_url="http://h/API/", transport=httpx.MockTransport(handle)) as http:
+        verdict = restore(http, read(path), lambda text: text, pause=0)
+    assert stored == original and verdict.restored == [7] and verdict.ok
+    assert gets == 3  # the first read, once more after the pause, and the proof
