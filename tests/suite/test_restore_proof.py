@@ -310,3 +310,11 @@ def test_a_first_read_that_shows_the_original_against_the_journal_is_put_back_al
         verdict = restore(http, read(path), lambda text: text, pause=0)
     assert stored == original and verdict.restored == [7] and verdict.ok
     assert gets == 3  # the first read, once more after the pause, and the proof
+
+
+def test_a_verdict_whose_counts_do_not_add_up_to_the_customers_given_is_not_ok() -> None:
+    assert RestoreVerdict(given=(1, 2), restored=[1], untouched=[2]).ok
+    short = RestoreVerdict(given=(1, 2, 3), restored=[1], untouched=[2])
+    assert not short.ok and "all" not in short.summary() and "1 of 3 customers not proven" in short.summary()
+    twice = RestoreVerdict(given=(1, 2), restored=[1, 2], untouched=[2])
+    assert not twice.ok
