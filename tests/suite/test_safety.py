@@ -321,7 +321,7 @@ def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
         _stop(process)
     assert code in (0, 5), out[-3000:] + err[-2000:]
     if code == 5:
-        assert "rules not finished" in err
+        assert "rules not finished" in err, out[-3000:] + err[-2000:]
     assert len(hostile.log) > 30
     assert hostile.busiest_second() <= 11
 

@@ -473,11 +473,11 @@ class SafeTransport(httpx.BaseTransport):
             entries = self.ownership.answered(number, record) if self.ownership is not None else []
         elif request.method == "GET" and status == 200 and self.ownership is not None:
             entries = self.ownership.read(_record(content))
-        try:  # what was stored first: a PATCH not marked answered stays in doubt, never lost
-            for entry in entries:
-                self.journal.stored(entry)
+        try:
             if number is not None:
-                self.journal.answered(number, status)
+                self.journal.answered(number, status, entries)
+            for entry in entries if number is None else ():  # a read after a PATCH
+                self.journal.stored(entry)
         except JournalUnwritable as error:
             if not self.restoring_now:
                 self.stop(error)  # kept in memory; nothing more is changed without a journal

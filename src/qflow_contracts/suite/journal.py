@@ -155,9 +155,11 @@ class Journal:
             ) from None
         os.fchmod(self._fd, 0o600)
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        """Append one line, checked: a short or failed write raises JournalUnwritable."""
-        line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    def _write(self, *entries: dict[str, Any]) -> None:
+        """Append lines in one write and one fsync, checked: a short or failed write raises
+        JournalUnwritable."""
+        text = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in entries)
+        line = text.encode("utf-8")
         with self._lock:
             if self.broken is not None:
                 raise JournalUnwritable(self.broken)
@@ -213,10 +215,15 @@ class Journal:
         self.written.changes.append(Change(number, content_type, text))
         return number
 
-    def answered(self, number: int, status: int) -> None:
-        """PATCH `number` got an answer with `status`."""
+    def answered(self, number: int, status: int, stored: list[Caused] | None = None) -> None:
+        """PATCH `number` got an answer with `status`, and made the server store `stored`: the
+        stored lines first, all in one write (a cut write leaves the PATCH in doubt, never lost)."""
+        self.written.stored += stored or []
         self.written.answered.add(number)
-        self._write({"kind": "answered", "change": number, "status": status})
+        self._write(
+            *(_stored_entry(e) for e in stored or []),
+            {"kind": "answered", "change": number, "status": status},
+        )
 
     def stored(self, entry: Caused) -> None:
         """What a PATCH made the server store in a given customer's record (`ownership.py`)."""
