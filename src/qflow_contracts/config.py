@@ -83,6 +83,7 @@ OPTIONS: tuple[Option, ...] = (
         "max-answer-bytes", "bytes", f"the most bytes of one answer read (default {DEFAULT_MAX_ANSWER_BYTES})"
     ),
     Option("journal", "path", "the journal file (default: a new file in the per-user state folder)"),
+    Option("keep-journal", "bool", "keep the records in the journal after a proven restore"),
     Option("junit-xml", "path", "write the JUnit XML report (one testcase per rule) here"),
     Option("report", "path", "write the Markdown report here"),
     Option("html", "path", "write the self-contained HTML report here"),
@@ -108,6 +109,7 @@ class Settings:
     max_time: float | None = None
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     journal: Path | None = None
+    keep_journal: bool = False
     junit_xml: Path | None = None
     report: Path | None = None
     html: Path | None = None

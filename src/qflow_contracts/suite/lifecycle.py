@@ -39,7 +39,8 @@ from qflow_contracts.suite.http import (
     UnsafeRequest,
     side_by_side,
 )
-from qflow_contracts.suite.journal import Journal, JournalError, default_path, read, state_folder, unfinished
+from qflow_contracts.suite.journal import Journal, JournalError, default_path, state_folder, unfinished
+from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.restore import (
     RestoreVerdict,
     UnreadableCustomer,
@@ -93,6 +94,7 @@ def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ..
         max_time=settings.max_time if settings.max_time or owned else DEFAULT_MAX_TIME,
         max_answer_bytes=settings.max_answer_bytes,
         journal=journal,
+        keep_journal=settings.keep_journal,
     )
 
 
@@ -332,11 +334,14 @@ def preflight(run: Run) -> None:
     if target.journal is not None and run.journal is None:
         try:
             run.journal = Journal(target.journal)
-        except JournalError as error:
+            run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
+            for cid in target.customer_ids:
+                run.journal.original(cid, run.originals[cid], run.raw[cid])
+        except JournalError as error:  # nothing was changed yet
+            if run.journal is not None:
+                run.journal.close()
             raise SetupError(ExitCode.USAGE, str(error)) from None
-        run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
-        for cid in target.customer_ids:
-            run.journal.original(cid, run.originals[cid], run.raw[cid])
+        run.transport.ownership = Ownership({cid: run.originals[cid] for cid in target.customer_ids})
         run.transport.journal = run.journal
         run.say(
             f"qflow-contracts: journal {target.journal} (qflow-contracts restore --journal {target.journal})"
@@ -402,21 +407,26 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             )
         elif run.journal is None:
             info.restore, info.restore_ok = "restore: not needed (nothing was changed)", True
-        elif not read(run.journal.path).changes:
+        elif not run.journal.written.changes:
             info.restore, info.restore_ok = "restore: not needed (no PATCH was sent)", True
-            run.journal.done(info.restore)
+            _finish_journal(run, info.restore, say)
         else:
             if run.transport.patch_in_doubt:
                 time.sleep(min(target.request_timeout, 10.0))  # a PATCH without answer may still land
-            written = read(run.journal.path)
+            written = run.journal.written  # in memory: the restore never needs the disk
             with run.evidence.spending("restore"):
                 verdict = restore(run.http, written, target.mask)
             run.verdict = verdict
+            if run.journal.broken is not None:
+                verdict.notes.append(
+                    f"restore: {run.journal.broken}; the restore worked from memory, and the journal "
+                    "on disk may lack the last changes"
+                )
             for line in verdict.lines()[:-1]:
                 say(line)
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
             if verdict.ok:
-                run.journal.done(verdict.summary())
+                _finish_journal(run, verdict.summary(), say)
                 run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
@@ -448,6 +458,15 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
         info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
     info.duration = time.monotonic() - run.started
+
+
+def _finish_journal(run: Run, summary: str, say: Callable[[str], None]) -> None:
+    """Mark the journal done and drop the records' contents (unless --keep-journal); say what the
+    disk did not take."""
+    assert run.journal is not None
+    trouble = run.journal.finish(summary, keep=run.target.keep_journal)
+    if trouble is not None:
+        say(f"qflow-contracts: {trouble}")
 
 
 def _pacing_evidence(run: Run) -> None:

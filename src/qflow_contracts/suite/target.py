@@ -39,6 +39,8 @@ class Target:
     """The most bytes of one answer that are read."""
     journal: Path | None = None
     """Where originals and changes are journaled (a server the suite did not start)."""
+    keep_journal: bool = False
+    """Keep the records' contents in the journal after a proven restore (else only its summary)."""
 
     def __post_init__(self) -> None:
         if not self.customer_ids:
