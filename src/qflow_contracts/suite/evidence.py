@@ -18,6 +18,15 @@ from dataclasses import dataclass, field
 from qflow_contracts.suite.rules import Rule
 
 
+WARNING_KINDS = {
+    "leniency": "contract rule 14: a conversion Json.NET makes",
+    "platform": "the platform's own behaviour (contract rules 1, 9): what a client must do is said",
+    "robustness": "contract rule 8: a 5xx where no client that follows the spec can reach",
+}
+"""The kinds of warning a run records (`Evidence.lenient`): none is a failure unless the run is
+strict."""
+
+
 class Status(enum.Enum):
     """A rule's verdict in one run."""
 
@@ -43,6 +52,8 @@ class Finding:
     summary: str
     detail: str = ""
     reproduction: str | None = None
+    kind: str = "leniency"
+    """For a warning, which kind it is (`WARNING_KINDS`); findings leave the default."""
 
 
 @dataclass
@@ -127,7 +138,8 @@ class Evidence:
         return True
 
     def lenient(self, finding: Finding) -> bool:
-        """Record a leniency (contract rule 14): a warning, a failure only in a strict run."""
+        """Record a warning: a leniency (contract rule 14), the platform's behaviour (rules 1, 9) or
+        a robustness warning (rule 8), as `finding.kind` says; a failure only in a strict run."""
         tally = self.tallies[finding.rule]
         if any(seen.key == finding.key for seen in tally.leniencies):
             return False
