@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--platform",
         choices=["aspnet"],
         default=None,
-        help="behave as ASP.NET Web API: --timezone +10:00 --utf16-lengths --lenient, a malformed idType read as 0",
+        help="behave as ASP.NET Web API: --timezone +10:00 --utf16-lengths --lenient, bad idType read as 0",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")

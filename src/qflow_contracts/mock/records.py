@@ -72,9 +72,11 @@ def to_local(value: str, local: int) -> str:
     (a UTC DateTime) and a value without an offset (unspecified kind) are kept as they are. A
     value whose local time falls outside years 1..9999 is kept too."""
     read = parts(value)
-    if read is None or read[2] is None or value.upper().endswith("Z"):
+    if read is None or value.upper().endswith("Z"):
         return value
     wall, fraction, offset = read
+    if offset is None:
+        return value
     try:
         moved = wall + timedelta(minutes=local - offset)
     except OverflowError:
@@ -98,9 +100,11 @@ def utc_date_at_local_midnight(value: str, local: int) -> str:
     """Defect `dob-date-moved-in-own-offset`: the UTC date of the instant sent, stored at local
     midnight (a `date` column filled from `ToUniversalTime().Date`)."""
     read = parts(value)
-    if read is None or read[2] is None:
+    if read is None:
         return value
     wall, _, offset = read
+    if offset is None:
+        return value
     try:
         utc = wall - timedelta(minutes=offset)
     except OverflowError:

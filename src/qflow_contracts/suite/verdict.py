@@ -150,6 +150,7 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
     else:
         name = CONFORMANT
         reasons.insert(0, f"all {len(asked)} rules asked were exercised, and none failed")
+    reasons += [f"warning: {caution}" for caution in evidence.cautions]
     if not_asked:
         reasons.append(f"not asked in this run: {_ids(not_asked)}")
     return Overall(name=name, reasons=tuple(reasons))
