@@ -43,7 +43,7 @@ def _counts(verdict: RuleVerdict) -> str:
         return "; ".join(verdict.why)
     text = f"{verdict.checks} checks, {verdict.requests} requests"
     if verdict.leniencies:
-        text += f", {len(verdict.leniencies)} leniency warning(s)"
+        text += f", {len(verdict.leniencies)} warning(s)"
     if verdict.why:
         text += f"; not checked: {'; '.join(verdict.why)}"
     return text
