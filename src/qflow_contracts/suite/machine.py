@@ -225,8 +225,8 @@ class CustomersMachine(RuleBasedStateMachine):
         midnight (moved only by a conversion that keeps the instant), and the boundary dates
         0001-01-01, 1752-12-31, 1753-01-01 and 9999-12-31, which must not get a 5xx (rules 1, 8).
 
-        The offset is the one the given customers' DOBs are written in; when none carries one, a
-        DOB at noon UTC is sent first and the answer teaches it. Where the server keeps each DOB's
+        The offset is the one the given customers' dates are written in; when none carries one, a
+        date at noon UTC is sent first and the answer teaches it. Where the server keeps each date's
         offset, the customer's own offset is used. Built when they run, from what was learned."""
         names = self.s.facts.of_kind(DATE)
         pool = [c for c in self.given if any(self.s.policy.may_set(c, n) for n in names)]
@@ -791,10 +791,10 @@ def run_machine(
 
 def zone_caution(session: Session) -> None:
     """Say in the verdict when the server's offset could not be learned (contract rule 1): then a
-    DOB whose date moved was judged a failure, with no conversion to explain it."""
+    date that moved was judged a failure, with no conversion to explain it."""
     if session.zone.offset is None and not session.zone.keeps and session.policy.may_patch:
         session.evidence.caution(
-            "the server's offset could not be learned (no DOB written with an offset was read): "
-            "a moved DOB date could not be told apart from the platform's time-zone conversion, "
+            "the server's offset could not be learned (no date written with an offset was read): "
+            "a moved date could not be told apart from the platform's time-zone conversion, "
             "and counts as a failure (contract rule 1)"
         )

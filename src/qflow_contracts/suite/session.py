@@ -347,7 +347,7 @@ class Session:
     def _dates(
         self, cid: int, sent: Mapping[str, Any], answer: Record, exchange: Exchange, what: str
     ) -> None:
-        """Each DOB sent, as the answer wrote it (contract rule 1): a date moved only by the
+        """Each date sent, as the answer wrote it (contract rule 1): a date moved only by the
         server's conversion to its own offset (the same instant) is a platform warning, any other
         move a failure; either way the model takes the answer's value, so the move is reported
         once, here, and the rest of the record is still compared."""
@@ -488,9 +488,24 @@ class Session:
         """Send an invalid PATCH of `cid` (contract rule 8)."""
         text = clip(refusal.content.decode("utf-8", "replace"), 300)
         what = f"invalid PATCH ({refusal.kind}, {refusal.content_type}) of customer {cid}: {text}"
+
+        def send() -> Exchange:
+            exchange = self.server.patch_raw(Rule.ERRORS, refusal.content, refusal.content_type)
+            if refusal.kind == "too-long" and 200 <= exchange.status < 300:
+                self.evidence.failed(
+                    self.checks.finding(
+                        Rule.UNKNOWN_AND_LIMITS,
+                        "length:over-code-points-accepted",
+                        f"{what}: a string over its limit in code points was accepted; a server may "
+                        "count UTF-16 code units, never fewer units than code points",
+                        exchange,
+                    )
+                )
+            return exchange
+
         self.refused(
             cid,
-            lambda: self.server.patch_raw(Rule.ERRORS, refusal.content, refusal.content_type),
+            send,
             refusal.statuses,
             Rule.ERRORS,
             what,
