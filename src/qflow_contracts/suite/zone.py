@@ -155,11 +155,9 @@ class Zone:
 
 
 def probe_time(date: str, offset: int) -> str:
-    """A DOB on `date` in `offset` whose instant falls on the same date in UTC (noon UTC, or noon
-    local when that is another day): no conversion moves its date, nor leaves years 1..9999."""
-    minutes = 12 * 60 + offset
-    if not 0 <= minutes < 24 * 60:
-        minutes = 12 * 60
+    """A DOB on `date` in `offset` whose instant falls on the same date in UTC (noon UTC, or the
+    local time nearest it on that day): no conversion moves its date, nor leaves years 1..9999."""
+    minutes = min(max(12 * 60 + offset, 0), 24 * 60 - 1)
     return f"{date}T{minutes // 60:02d}:{minutes % 60:02d}:00{offset_text(offset)}"
 
 
