@@ -176,7 +176,7 @@ class _Case:
 
     def validate_response(self, response: Any, transport_kwargs: Any) -> None:
         failure = Failure(operation="GET /Customers/{id}", title="Server error", message="500")
-        failure.checks = ("not_a_server_error",)  # type: ignore[attr-defined]
+        failure.checks = ("not_a_server_error",)  # type: ignore[misc]
         raise FailureGroup([failure])
 
     def as_curl_command(self, headers: dict[str, str]) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from qflow_contracts.suite.zone import (
@@ -19,7 +21,11 @@ AT_TEN = Zone.learn([{"DOB": "1985-12-10T00:00:00+10:00"}, {"DOB": "1990-01-01T0
 
 
 def test_the_offset_is_learned_from_dobs_written_with_one_and_z_or_none_say_nothing() -> None:
-    records = [{"DOB": "1979-07-01T14:30:00.1234567+10:00"}, {"DOB": "1972-06-23T00:00:00Z"}, {"DOB": None}]
+    records: list[dict[str, Any]] = [
+        {"DOB": "1979-07-01T14:30:00.1234567+10:00"},
+        {"DOB": "1972-06-23T00:00:00Z"},
+        {"DOB": None},
+    ]
     zone = Zone.learn(records, ["DOB"])
     assert (zone.offset, zone.keeps, zone.text) == (600, False, "+10:00")
     assert (
