@@ -6,6 +6,7 @@ is a robustness warning."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,8 @@ from typing import Any
 import pytest
 from schemathesis.core.failures import Failure, FailureGroup
 
-from qflow_contracts.mock.app import ASPNET
+from qflow_contracts.mock.app import ASPNET, Platform
+from qflow_contracts.mock.fixtures import default_fixtures_path
 from qflow_contracts.suite import stateless
 from qflow_contracts.suite.evidence import Evidence, RunInfo, Status
 from qflow_contracts.suite.rules import Rule
@@ -206,3 +208,25 @@ def test_a_5xx_on_an_undocumented_key_with_an_unclosed_bracket_is_a_robustness_w
         assert rule_verdict(evidence, info, Rule.ERRORS, set(Rule)).status is Status.FAILED
     else:
         assert not warnings and rules_failed(evidence) == {"rule-8"}
+
+
+def test_a_platform_in_another_offset_is_learned_as_that_offset() -> None:
+    west = Platform(timezone=-210, utf16_lengths=True, lenient=True, idtype_default=True)
+    with mock_server(platform=west) as url:
+        evidence = run_against(url, owned=False, seed=6)
+    assert not evidence.findings(), describe(evidence)
+    dob = [f.summary for f in evidence.tallies[Rule.DOB].leniencies]
+    assert dob and all("-03:30" in summary for summary in dob), dob
+
+
+def test_an_offset_no_record_carries_is_learned_from_a_patch_answer(tmp_path: Path) -> None:
+    data = json.loads(default_fixtures_path().read_text(encoding="utf-8"))
+    for record in data["customers"]:
+        record["DOB"] = None if record["DOB"] is None else "1990-01-01T00:00:00"  # unspecified kind
+    fixtures = tmp_path / "fixtures.json"
+    fixtures.write_text(json.dumps(data), encoding="utf-8")
+    with mock_server(platform=ASPNET, fixtures=fixtures) as url:
+        evidence = run_against(url, owned=True, seed=8)
+    assert not evidence.findings(), describe(evidence)
+    assert not evidence.cautions
+    assert any("+10:00" in f.summary for f in evidence.tallies[Rule.DOB].leniencies)
