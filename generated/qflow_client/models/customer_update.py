@@ -21,7 +21,11 @@ class CustomerUpdate:
     """Customer record, as sent to PATCH Customers (vendor page: "Customer record").
     Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
     leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-    are ignored; integers are 32-bit; lengths count Unicode code points.
+    are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+    DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+    a server may count either. Clients: count lengths in UTF-16 code units (a character
+    outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+    over `maxLength` in code points is refused.
 
         Attributes:
             customer_id (int | None | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects
@@ -47,7 +51,11 @@ class CustomerUpdate:
             dob (datetime.datetime | None | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
                 request, an
                 RFC 3339 date-time with its offset; a server may accept other date forms too. The
-                calendar date is the value: it reads back with the same date that was sent.
+                calendar date is the value: it reads back with the same date that was sent in the
+                offset the server writes back. ASP.NET's Json.NET converts a date-time sent in
+                another offset to the server's local time (the same instant, possibly another date).
+                Clients: send DOB in the offset the server writes DOB with (`+10:00` in the vendor's
+                samples).
             sex (int | None | Unset): 0=Unknown; 1=Male; 2=Female. Vendor page: type byte, "Range: inclusive between 0
                 and 2".
             notes (None | str | Unset): Notes
