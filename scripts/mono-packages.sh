@@ -25,7 +25,7 @@ if [[ "$(id -u)" != 0 ]]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-install() { apt-get install -qq -y --no-install-recommends "${PACKAGES[@]}" >/dev/null; }
+install() { apt-get install -qq -y --no-install-recommends --no-upgrade "${PACKAGES[@]}" >/dev/null; }
 # A fresh image has no package lists: read them only when the install needs them.
 install 2>/dev/null || { apt-get update -qq >/dev/null && install; }
 if missing; then
