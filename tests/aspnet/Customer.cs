@@ -2,13 +2,16 @@
 // were generated from ("Max length: N" is a StringLength, "Range: inclusive between 0 and 2" a Range).
 // Every property but CustomerId is nullable, so an absent or null property in a PATCH reads as null
 // and is left as it is (contract rule 5). Declaration order is the order Json.NET writes.
+// IValidatableObject refuses what no attribute says: a null dictionary value, which Json.NET reads into
+// a Dictionary<string, string> and the next GET would answer, though the page types values as strings.
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.ComponentModel.DataAnnotations;
 
 namespace QFlow.StandIn
 {
-    public class Customer
+    public class Customer : IValidatableObject
     {
         public int CustomerId { get; set; }
 
@@ -50,6 +53,17 @@ namespace QFlow.StandIn
         public bool? IsActive { get; set; }
 
         public Dictionary<string, string> CustomProperties { get; set; }
+
+        /// <summary>Each CustomProperties key sent with a null value, as a validation error.</summary>
+        public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+        {
+            if (CustomProperties == null)
+            {
+                return Enumerable.Empty<ValidationResult>();
+            }
+            return CustomProperties.Where(e => e.Value == null).Select(e => new ValidationResult(
+                "The value of CustomProperties['" + e.Key + "'] must be a string.", new[] { "CustomProperties" }));
+        }
 
         /// <summary>A copy that shares nothing mutable with this record.</summary>
         public Customer Copy()

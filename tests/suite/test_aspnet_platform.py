@@ -7,6 +7,7 @@ it must leave byte for byte as it found them."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -138,3 +139,16 @@ def test_a_strict_run_fails_on_the_platform_and_leniency_and_restores_every_reco
     assert lines[0] == "NOT CONFORMANT", lines
     assert {"rule-9", "rule-14"} <= _rules_named(lines, "finding(s) against"), lines
     assert "restore: all" in result.stdout
+
+
+def test_a_null_dictionary_value_is_refused_and_nothing_is_stored(standin: Standin) -> None:
+    """Json.NET reads `{"k": null}` into a Dictionary<string, string>; the stand-in's model refuses
+    it (IValidatableObject), as rule 8 wants, instead of storing a value the next GET could not give."""
+    cid = GIVEN[0]
+    with httpx.Client(base_url=standin.url, timeout=10) as client:
+        before = client.get(f"Customers/{cid}").content
+        refused = client.patch("Customers", json={"CustomerId": cid, "CustomProperties": {"k": None}})
+        after = client.get(f"Customers/{cid}").content
+    assert refused.status_code == 400, refused.text
+    assert "CustomProperties" in json.dumps(refused.json()["ModelState"])
+    assert after == before
