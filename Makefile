@@ -73,4 +73,4 @@ $(ASPNET_EXE): $(ASPNET_SRC) scripts/mono-packages.sh
 	@mcs -nologo -warnaserror -target:exe -out:$@ $(addprefix -r:,$(ASPNET_REFS)) $(ASPNET_SRC)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build/aspnet
