@@ -41,8 +41,11 @@ namespace QFlow.StandIn
                 return 2;
             }
             var server = new HttpServer(WebApiConfig.Create());
+            // A given port is taken or not; for --port 0 a free port is probed, and probed again should
+            // another process take it before the listener binds it.
             ListenerHost listening = null;
-            for (int attempt = 0; attempt < 20 && listening == null; attempt++)
+            int attempts = port != 0 ? 1 : 20;
+            for (int attempt = 0; attempt < attempts && listening == null; attempt++)
             {
                 int chosen = port != 0 ? port : FreePort(host);
                 var candidate = new ListenerHost(server, host, chosen);
@@ -52,19 +55,14 @@ namespace QFlow.StandIn
                     listening = candidate;
                     port = chosen;
                 }
-                catch (HttpListenerException error)
+                catch (Exception error) when (error is HttpListenerException || error is SocketException)
                 {
-                    if (port != 0 && attempt == 0 && args.Length > 0 && Array.IndexOf(args, "--port") >= 0 && args[Array.IndexOf(args, "--port") + 1] != "0")
-                    {
-                        Console.Error.WriteLine("qflow-aspnet-standin: cannot listen on " + host + ":" + chosen + ": " + error.Message);
-                        return 2;
-                    }
-                    port = 0;
+                    // Mono's HttpListener throws the socket's own exception for a port in use
+                    Console.Error.WriteLine("qflow-aspnet-standin: cannot listen on " + host + ":" + chosen + ": " + error.Message);
                 }
             }
             if (listening == null)
             {
-                Console.Error.WriteLine("qflow-aspnet-standin: found no free port on " + host);
                 return 2;
             }
             var offset = TimeZoneInfo.Local.GetUtcOffset(DateTime.Now);
