@@ -28,9 +28,12 @@ class CustomerUpdate:
     over `maxLength` in code points is refused.
 
         Attributes:
-            customer_id (int | None | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects
-                the record
-                to update.
+            customer_id (int | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects the
+                record
+                to update. Decision (contract rule 9): it is a .NET `int`, not nullable: ASP.NET's model
+                binding refuses `"CustomerId": null` with 400 ("Error converting value {null} to type
+                'System.Int32'"), so leave it out, or send 0, to select by PersonalId. A server may
+                instead read `null` as absent.
             personal_id (None | str | Unset): Vendor's Customer identifier. Decision (contract rule 4): selects the record
                 within its
                 customer-id type when `CustomerId` is not greater than 0; never changed by PATCH.
@@ -71,7 +74,7 @@ class CustomerUpdate:
                 entry.
     """
 
-    customer_id: int | None | Unset = UNSET
+    customer_id: int | Unset = UNSET
     personal_id: None | str | Unset = UNSET
     personal_id_type_id: int | None | Unset = UNSET
     personal_id_type_ext_ref: None | str | Unset = UNSET
@@ -92,11 +95,7 @@ class CustomerUpdate:
     def to_dict(self) -> dict[str, Any]:
         from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
 
-        customer_id: int | None | Unset
-        if isinstance(self.customer_id, Unset):
-            customer_id = UNSET
-        else:
-            customer_id = self.customer_id
+        customer_id = self.customer_id
 
         personal_id: None | str | Unset
         if isinstance(self.personal_id, Unset):
@@ -235,15 +234,7 @@ class CustomerUpdate:
         from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
 
         d = dict(src_dict)
-
-        def _parse_customer_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        customer_id = _parse_customer_id(d.pop("CustomerId", UNSET))
+        customer_id = d.pop("CustomerId", UNSET)
 
         def _parse_personal_id(data: object) -> None | str | Unset:
             if data is None:

@@ -212,8 +212,9 @@ class Bodies:
         return body
 
     def no_customer_id(self, data: st.DataObject) -> dict[str, Any]:
-        """CustomerId absent, null, 0 or negative: the body names its record by PersonalId."""
-        choice = data.draw(st.sampled_from(["absent", None, 0, -7]), label="CustomerId")
+        """CustomerId absent, 0 or negative: the body names its record by PersonalId."""
+        # not null: a .NET `int CustomerId` refuses it (400), a server may also read it as absent
+        choice = data.draw(st.sampled_from(["absent", 0, -7]), label="CustomerId")
         return {} if choice == "absent" else {"CustomerId": choice}
 
     def _other_extrefs(self, cid: int) -> st.SearchStrategy[str]:
