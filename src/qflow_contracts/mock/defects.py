@@ -306,6 +306,13 @@ _flag(
     "PATCH by PersonalId updates the first record with it, any type",
     Rule.PATCH_TARGET,
 )
+_flag(
+    "personalid-case-insensitive",
+    BEHAVIOUR,
+    "GET and PATCH by PersonalId match it as SQL Server's default collation does (case-insensitive, "
+    "trailing spaces ignored): the first such record of the type",
+    Rule.PATCH_TARGET,
+)
 _add(
     Defect(
         "unicode-mangled",

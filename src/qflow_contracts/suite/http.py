@@ -39,6 +39,9 @@ CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)",
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 
 
+WITHHELD_HEADER = "X-Qflow-Contracts-Withheld"
+"""Set on an answer whose body the transport replaced by a stand-in (another customer's record)."""
+
 POOL = 4
 """The most requests a run has in flight at once, and the connections it keeps open."""
 
@@ -511,8 +514,11 @@ class SafeTransport(httpx.BaseTransport):
         headers = [
             (k, v)
             for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+            if k.lower()
+            not in ("content-length", "transfer-encoding", "content-encoding", WITHHELD_HEADER.lower())
         ]
+        if self.policy is not None and stand_in is not None:
+            headers.append((WITHHELD_HEADER, "1"))
         headers.append(("Content-Length", str(len(content))))
         return httpx.Response(
             response.status_code,

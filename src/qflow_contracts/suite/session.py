@@ -26,7 +26,7 @@ from qflow_contracts.suite.bodies import Bodies, Leniency, Refusal
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip
-from qflow_contracts.suite.http import DeadlineReached, Unavailable, side_by_side
+from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
@@ -88,6 +88,11 @@ class Session:
         self.stopped: BaseException | None = None
         self.reducible: Reducible | None = None
         self.reducing = False
+        self.proven: dict[tuple[int, str], bool] = {}
+        """(customer, mode) -> whether its PersonalId pair was proven to target it (a deployment)."""
+        self.unsafe_modes: set[str] = set()
+        """Modes of PATCH by PersonalId (`type`, `extref`) stopped for the run: an answer by a pair
+        named another customer."""
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -262,12 +267,17 @@ class Session:
         With `lower_type` (a PATCH by PersonalId alone, whose type is the lowest the server knows),
         404 or a record of that PersonalId in a type below `lower_type` is right too: the server
         may know a type no given customer has."""
+        if not self.target_proven(cid, sent):
+            return None
         self.verify(cid)
         before = self.model[cid]
         exchange = send()
         self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
         if lower_type is not None and self._lower_type_answered(cid, exchange, sent, lower_type, what):
             return None
+        selector = model.patch_selector(sent)
+        if selector.kind in ("type", "extref") and _named(exchange) not in ([], [cid]):
+            self._stop_mode(selector.kind, f"a PATCH by it answered customer {_named(exchange)[0]}")
         self.reducible = Reducible(cid, sent, before)
         try:
             if exchange.status == 404:
@@ -294,6 +304,80 @@ class Session:
             return answer
         finally:
             self.reducible = None
+
+    # ---- proving a PATCH by PersonalId targets the given customer (contract rules 4, 11) --------------
+
+    def target_proven(self, cid: int, sent: Mapping[str, Any]) -> bool:
+        """Whether a PATCH of `cid` with body `sent` may be sent as far as its target goes.
+
+        On a deployment, a PATCH that names its record by PersonalId and changes something is sent
+        only once a GET by the same pair and a PATCH with the same identifiers and nothing to
+        change both answered `cid` (`_probe`, once per customer and mode); any answer naming
+        another customer stops that mode for the run. The transport's guard checks the same."""
+        selector = model.patch_selector(sent)
+        if self.policy.owned or selector.kind not in ("type", "extref"):
+            return True
+        if not any(sent.get(name) is not None for name in sent if name not in self.facts.identity):
+            return True
+        if selector.kind in self.unsafe_modes:
+            return False
+        key = (cid, selector.kind)
+        if key not in self.proven:
+            self.proven[key] = self._probe(cid, selector)
+        return self.proven[key] and selector.kind not in self.unsafe_modes
+
+    def _probe(self, cid: int, selector: model.Selector) -> bool:
+        """GET by the pair, then PATCH by it with nothing to change: both must answer `cid`."""
+        mode, pid = selector.kind, str(selector.personal_id)
+        if not self.policy.path_safe(cid):
+            self.evidence.not_exercised(
+                Rule.PATCH_TARGET,
+                f"PATCH by PersonalId ({mode}) of customer {cid} not sent: its PersonalId cannot be "
+                "a path segment, so no GET can prove whom the pair names",
+            )
+            return False
+        if mode == "type":
+            get = self.server.get(Rule.PATCH_TARGET, pid, id_type=int(selector.type_id or 0))
+            body: dict[str, Any] = {"PersonalId": pid, "PersonalIdTypeId": selector.type_id}
+        else:
+            get = self.server.get(Rule.PATCH_TARGET, pid, ext_ref=str(selector.extref))
+            body = {"PersonalId": pid, "PersonalIdTypeExtRef": selector.extref}
+        what = f"probe of PATCH by PersonalId ({mode}) of customer {cid}"
+        if _named(get) != [cid]:
+            self._stop_mode(mode, f"GET by it answered {_who(get)}")
+            if _named(get):
+                self.checks.fail(
+                    Rule.GET_LOOKUP,
+                    f"lookup:{mode}",
+                    f"{what}: GET Customers/{pid!r} by the pair answered {_who(get)}, not customer {cid}",
+                    get,
+                    stop=False,
+                )
+            return False
+        patch = self.server.patch_json(Rule.PATCH_TARGET, body)
+        if patch.status != 200 or _named(patch) != [cid]:
+            self._stop_mode(mode, f"a PATCH by it with nothing to change answered {_who(patch)}")
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                f"probe:{mode}",
+                f"{what}: a PATCH by the pair with nothing to change answered {_who(patch)} "
+                f"(HTTP {patch.status}), not customer {cid}",
+                patch,
+                stop=False,
+            )
+            return False
+        self.checks.held(Rule.PATCH_TARGET)
+        return True
+
+    def _stop_mode(self, mode: str, why: str) -> None:
+        """No more changing PATCH by PersonalId in this mode for the rest of the run."""
+        if mode in self.unsafe_modes:
+            return
+        self.unsafe_modes.add(mode)
+        self.evidence.not_exercised(
+            Rule.PATCH_TARGET,
+            f"PATCH by PersonalId ({mode}) stopped for the run, to touch no customer not given: {why}",
+        )
 
     def _lower_type_answered(
         self, cid: int, exchange: Exchange, sent: Mapping[str, Any], lower_type: int, what: str
@@ -518,6 +602,16 @@ class Session:
         except (Unavailable, DeadlineReached) as error:
             self.stopped = error
             raise
+
+
+def _named(exchange: Exchange) -> list[int]:
+    """The CustomerIds an answer names (a withheld record's stand-in names its customer too)."""
+    return named_customers(exchange.text.encode("utf-8"))
+
+
+def _who(exchange: Exchange) -> str:
+    named = _named(exchange)
+    return f"customer {named[0]}" if named else f"no customer (HTTP {exchange.status})"
 
 
 def _mode(id_type: int | Unset, ext_ref: str | Unset) -> str:
