@@ -19,6 +19,8 @@ from tests.suite.hostile import serve
 
 BIN = Path(sys.executable).parent
 SEEDS = (1, 2, 3)
+BUDGET = "12"
+"""--max-examples: at this budget, with the proof switched off, every seed here changed the stranger."""
 
 COLLATION_FIXTURES: dict[str, Any] = {
     "customerIdTypes": [{"Id": 1, "ExtRef": "NID", "Name": "national id"}],
@@ -36,7 +38,7 @@ COLLATION_FIXTURES: dict[str, Any] = {
             "NotificationConsent": False, "IsActive": True, "CustomProperties": {"Room": "1"},
         },
         {
-            "CustomerId": 502, "PersonalId": "Q-2002", "PersonalIdTypeId": 1, "PersonalIdTypeExtRef": "NID",
+            "CustomerId": 502, "PersonalId": None, "PersonalIdTypeId": None, "PersonalIdTypeExtRef": None,
             "FirstName": "Given", "LastName": "Two", "Email": "h@example.org", "TelNumber1": "5",
             "TelNumber2": "6", "DOB": "1980-01-01T00:00:00+10:00", "Sex": 0, "Notes": "m", "ExtRef": "H",
             "NotificationConsent": True, "IsActive": False, "CustomProperties": {"Room": "2"},
@@ -51,7 +53,7 @@ def _run(
     args = [arg for cid in ids for arg in ("--customer-id", str(cid))]
     command = [
         str(BIN / "qflow-contracts"), "run", "--base-url", url, *args, "--rate-limit", "1000",
-        "--max-examples", "2", "--seed", str(seed), *extra,
+        "--max-examples", BUDGET, "--seed", str(seed), *extra,
     ]  # fmt: skip
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / f"state-{seed}")}
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
