@@ -39,8 +39,9 @@ from qflow_contracts.suite.lifecycle import (
     target_for,
 )
 from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
-from qflow_contracts.suite.restore import restore
+from qflow_contracts.suite.restore import RestoreVerdict, restore
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.witnesses import restore_witnesses
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for key in ("headers", "header-envs", "rate-limit", "request-timeout"):
         _add(back, next(o for o in OPTIONS if o.key == key))
+    back.add_argument(
+        "--restore-witnesses",
+        action="store_true",
+        help="also put back the witnesses a PATCH of the run changed (their originals are journaled)",
+    )
     spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
     spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
     return parser
@@ -146,7 +152,10 @@ def restore_journal(flags: dict[str, Any]) -> int:
     """Finish a killed run's restore from its journal."""
     path = Path(flags["journal"])
     written = read(path)
-    if written.done:
+    with_witnesses = bool(flags.get("restore_witnesses"))
+    if with_witnesses and not written.witnesses:
+        raise JournalError(f"--journal {path}: --restore-witnesses, but the journal holds no witness")
+    if written.done and not with_witnesses:
         print(f"qflow-contracts: {path}: this run's restore was already proven; nothing to do")
         return int(ExitCode.CONFORMANT)
     headers = parse_headers(flags.get("headers") or [], flags.get("header_envs") or [], os.environ)
@@ -173,19 +182,29 @@ def restore_journal(flags: dict[str, Any]) -> int:
     if run.transport.policy is not None:
         for record in written.originals.values():
             run.transport.policy.learn(record)
+        if with_witnesses:  # asked explicitly: the witnesses may be PATCHed back, by CustomerId
+            run.transport.policy.patchable |= frozenset(written.witnesses)
     run.install_signals()
     try:
         print(
             f"qflow-contracts: restoring {len(written.originals)} customers of "
             f"{target.mask(written.base_url)} from {path}"
         )
-        verdict = restore(run.http, written, target.mask)
-        for line in verdict.lines():
-            print(line)
-        if verdict.ok:
+        verdict = RestoreVerdict() if written.done else restore(run.http, written, target.mask)
+        if not written.done:
+            for line in verdict.lines():
+                print(line)
+        witnesses = restore_witnesses(run.http, written, target.mask) if with_witnesses else None
+        if witnesses is not None:
+            for line in witnesses.lines()[:-1]:
+                print(line.replace("restore: ", "restore: witness: ", 1))
+            put_back, unchanged = len(witnesses.restored), len(witnesses.untouched)
+            print(f"restore: witnesses: {put_back} put back, {unchanged} unchanged")
+        if verdict.ok and not written.done:
             journal = Journal(path, existing=True)
             journal.done(verdict.summary())
             journal.close()
+        if verdict.ok and (witnesses is None or witnesses.ok):
             return int(ExitCode.CONFORMANT)
         return int(ExitCode.RESTORE_INCOMPLETE)
     finally:

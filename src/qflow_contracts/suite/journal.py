@@ -4,6 +4,7 @@ One JSON document per line, written, flushed and fsynced before what it describe
 
 - `start`: the base URL, the given customers and witnesses (never a header value);
 - `original`: a given customer as first read (the parsed record and the exact bytes of the answer);
+- `witness`: a witness as first read, the same way (never restored unless asked explicitly);
 - `change`: a PATCH body, before it is sent;
 - `stored`: what the answer to that PATCH says was stored, for the properties it sent;
 - `done`: the restore was proven, nothing is left to do.
@@ -91,6 +92,11 @@ class Journal:
         text = raw.decode("utf-8", "surrogateescape")
         self._write({"kind": "original", "customer_id": customer_id, "record": record, "raw": text})
 
+    def witness(self, customer_id: int, record: dict[str, Any], raw: bytes) -> None:
+        """Witness `customer_id` as first read: `restore --restore-witnesses` can put it back."""
+        text = raw.decode("utf-8", "surrogateescape")
+        self._write({"kind": "witness", "customer_id": customer_id, "record": record, "raw": text})
+
     def change(self, content_type: str, body: bytes) -> None:
         """A PATCH body about to be sent."""
         self._write(
@@ -129,6 +135,8 @@ class Written:
     witness_ids: tuple[int, ...] = ()
     originals: dict[int, dict[str, Any]] = field(default_factory=dict)
     raw: dict[int, str] = field(default_factory=dict)
+    witnesses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each witness as first read (none in a journal of an older version)."""
     changes: list[tuple[str, str]] = field(default_factory=list)
     """(content type, body) of each PATCH, in the order sent."""
     stored: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -160,6 +168,8 @@ def read(path: Path) -> Written:
         elif kind == "original":
             written.originals[int(entry["customer_id"])] = dict(entry["record"])
             written.raw[int(entry["customer_id"])] = str(entry.get("raw", ""))
+        elif kind == "witness":
+            written.witnesses[int(entry["customer_id"])] = dict(entry["record"])
         elif kind == "change":
             written.changes.append((str(entry["content_type"]), str(entry["body"])))
         elif kind == "stored":

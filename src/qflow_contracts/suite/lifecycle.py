@@ -325,8 +325,9 @@ def preflight(run: Run) -> None:
         run.originals[cid], run.raw[cid] = record, raw
         if run.transport.policy is not None:
             run.transport.policy.learn(record)
-    for cid, (record, _) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
-        run.witnesses[cid] = record
+    witness_raw: dict[int, bytes] = {}
+    for cid, (record, raw) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
+        run.witnesses[cid], witness_raw[cid] = record, raw
     if target.headers:
         run.evidence.held(Rule.AUTHENTICATION, len(target.customer_ids))
     if target.journal is not None and run.journal is None:
@@ -337,6 +338,8 @@ def preflight(run: Run) -> None:
         run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
         for cid in target.customer_ids:
             run.journal.original(cid, run.originals[cid], run.raw[cid])
+        for cid in target.witness_ids:
+            run.journal.witness(cid, run.witnesses[cid], witness_raw[cid])
         run.transport.journal = run.journal
         run.say(
             f"qflow-contracts: journal {target.journal} (qflow-contracts restore --journal {target.journal})"
@@ -375,10 +378,20 @@ def _check_witnesses(run: Run) -> None:
             Rule.PATCH_TARGET,
             key=f"witness-{cid}",
             summary=f"witness customer {cid} changed during the run ({', '.join(changed)}): {cause}",
-            detail=f"witness {cid} was read before and after the run; the suite never sends it a PATCH",
+            detail=f"witness {cid} was read before and after the run; the suite never sends it a PATCH"
+            + (
+                f". To put it back: qflow-contracts restore --journal {run.journal.path} --restore-witnesses"
+                if run.journal is not None
+                else ""
+            ),
         )
         if run.transport.traffic.patches:
             run.evidence.failed(finding)
+            if run.journal is not None:
+                run.say(
+                    f"qflow-contracts: witness {cid} changed; its original is journaled: "
+                    f"qflow-contracts restore --journal {run.journal.path} --restore-witnesses puts it back"
+                )
         else:
             run.say(f"qflow-contracts: {finding.summary}")
 
