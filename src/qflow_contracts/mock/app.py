@@ -241,7 +241,8 @@ class CustomersApi:
             fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
         except (UnicodeDecodeError, ValueError):
             raise Problem(400, INVALID, detail="The form body is not valid UTF-8 form data.") from None
-        body, state = self.validators.parse_form(fields)
+        ignored = self.defect.has("form-ignores-key-fields")
+        body, state = self.validators.parse_form(fields, keyed=not ignored, indexed=not ignored)
         if state:
             raise Problem(400, INVALID, state)
         return body

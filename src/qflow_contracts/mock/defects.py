@@ -344,6 +344,12 @@ _flag(
     "form-unsupported", BEHAVIOUR, "form bodies (application/x-www-form-urlencoded) get 415", Rule.FORM_BODIES
 )
 _flag(
+    "form-ignores-key-fields",
+    BEHAVIOUR,
+    "form bodies' dictionary fields (CustomProperties[key]=value and the indexed form) are ignored",
+    Rule.FORM_BODIES,
+)
+_flag(
     "patch-wrong-record",
     BEHAVIOUR,
     "PATCH by CustomerId also updates the record with the next CustomerId",

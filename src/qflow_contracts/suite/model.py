@@ -407,7 +407,7 @@ def differences(
                     kind,
                 )
             )
-        elif kind == DICTIONARY:
+        elif kind == DICTIONARY and (value is not None or got is not None):
             found.append(_dictionary_difference(name, want, got, value, before.get(name)))
         elif value is None:
             why = "sent as null" if name in sent else "not sent"
@@ -456,6 +456,14 @@ def differences(
     return found
 
 
+def _altered_to(sent: Any, got: Any) -> bool:
+    """Whether `got` is `sent` altered rather than ignored: the same text but for its surrounding
+    white space or its case (a value that happens to equal the old one, contract rule 7)."""
+    if not isinstance(sent, str) or not isinstance(got, str) or sent == got:
+        return False
+    return sent.strip() == got.strip() or sent.casefold() == got.casefold()
+
+
 def _dictionary_difference(name: str, want: Any, got: Any, sent: Any, before: Any = None) -> Difference:
     """Name the rule a dictionary mismatch breaks: lost or extra keys are a bad merge."""
     if not isinstance(got, dict) and got is not None:
@@ -471,6 +479,9 @@ def _dictionary_difference(name: str, want: Any, got: Any, sent: Any, before: An
     changed = sorted(k for k in want_keys if (want or {}).get(k) != (got or {}).get(k))
     was = before if isinstance(before, dict) else {}
     if changed and all(k in sent_keys and k in was and (got or {}).get(k) == was[k] for k in changed):
+        if all(_altered_to(sent[k], (got or {}).get(k)) for k in changed):
+            why = f"values of {changed} must read back exactly as sent (they came back altered)"
+            return Difference(Rule.ROUND_TRIP, name, want, got, why, "altered", DICTIONARY)
         why = f"values sent for {changed} must replace the stored ones"
         return Difference(Rule.PARTIAL_UPDATE, name, want, got, why, "not-applied", DICTIONARY)
     if changed and all(k in sent_keys for k in changed):
