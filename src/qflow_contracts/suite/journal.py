@@ -185,7 +185,7 @@ def documents(content_type: str, body: str) -> list[dict[str, Any]]:
     """The JSON objects (or the form) a PATCH body carries; none when it cannot be read."""
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        return [dict(urllib.parse.parse_qsl(body, keep_blank_values=True))]
+        return [_form(urllib.parse.parse_qsl(body, keep_blank_values=True))]
     try:
         pending: list[Any] = [json.loads(body)]
     except ValueError:
@@ -207,6 +207,26 @@ def documents(content_type: str, body: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return found
+
+
+_INDEXED = re.compile(r"^([A-Za-z]+)\[([0-9]+)\]\.(key|value)$", re.IGNORECASE)
+
+
+def _form(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form fields as one document; MVC's indexed dictionary fields (`Name[0].Key=k`,
+    `Name[0].Value=v`) read as the `Name[k]=v` they mean (contract rule 10)."""
+    document: dict[str, Any] = {}
+    slots: dict[tuple[str, str], dict[str, str]] = {}
+    for key, value in fields:
+        found = _INDEXED.match(key)
+        if found:
+            slots.setdefault((found.group(1), found.group(2)), {})[found.group(3).lower()] = value
+        else:
+            document[key] = value
+    for (name, _), slot in slots.items():
+        if "key" in slot and "value" in slot:
+            document[f"{name}[{slot['key']}]"] = slot["value"]
+    return document
 
 
 def unfinished(folder: Path, base_url: str) -> list[Path]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +23,7 @@ from qflow_client import Client
 from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.suite import model
-from qflow_contracts.suite.bodies import Bodies, Leniency, Refusal
+from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip
@@ -31,6 +32,8 @@ from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
+
+FORM = "application/x-www-form-urlencoded"
 
 MAX_REDUCTION_REQUESTS = 8
 """The most extra requests spent reducing one failing PATCH."""
@@ -90,6 +93,9 @@ class Session:
         self.reducing = False
         self.proven: dict[tuple[int, str], bool] = {}
         """(customer, mode) -> whether its PersonalId pair was proven to target it (a deployment)."""
+        self.form_encodings: dict[str, bool] = {}
+        """Dictionary encoding of a form -> whether an entry sent in it took (learned once)."""
+        self.form_exchanges: dict[str, Exchange] = {}
         self.unsafe_modes: set[str] = set()
         """Modes of PATCH by PersonalId (`type`, `extref`) stopped for the run: an answer by a pair
         named another customer."""
@@ -260,13 +266,15 @@ class Session:
         status_rule: Rule,
         *,
         lower_type: int | None = None,
+        blank: frozenset[str] = frozenset(),
     ) -> Record | None:
         """A PATCH that must update `cid`: answered 200 with the record the model predicts, which is
         what the next GET returns (rules 4 to 7), nothing else changed (checked later).
 
         With `lower_type` (a PATCH by PersonalId alone, whose type is the lowest the server knows),
         404 or a record of that PersonalId in a type below `lower_type` is right too: the server
-        may know a type no given customer has."""
+        may know a type no given customer has. `blank` names the form fields sent empty or blank,
+        which are absent (contract rule 10): a server that set them fails rule 10."""
         if not self.target_proven(cid, sent):
             return None
         self.verify(cid)
@@ -300,10 +308,93 @@ class Session:
             current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
             self.checks.answer_is_next_get(answer, current, exchange, what)
             self.model[cid] = model.apply_patch(before, sent, self.facts)
+            for name in sorted(blank):
+                if name in answer and answer[name] != before.get(name):
+                    self.model[cid][name] = answer[name]  # rule 10's finding, not rule 5's too
+                    self.checks.fail(
+                        Rule.FORM_BODIES,
+                        "form-blank-field",
+                        f"{what}: {name} was sent as an empty or blank form field, which is absent, "
+                        f"yet it changed to {model.short(answer[name], 60)}",
+                        exchange,
+                        stop=False,
+                    )
             self.checks.same_as_model(cid, self.model[cid], answer, exchange, what, sent=sent, before=before)
             return answer
         finally:
             self.reducible = None
+
+    # ---- form bodies: which dictionary encoding the server honours (contract rule 10) ----------------
+
+    @property
+    def form_encoding(self) -> str | None:
+        """The dictionary encoding later form bodies use: the first one the server honoured (KEYED
+        until the opening has tried them); None when it honoured neither."""
+        if not self.form_encodings:
+            return KEYED
+        return next((e for e in (KEYED, INDEXED) if self.form_encodings.get(e)), None)
+
+    def form_dictionary(self, cid: int, name: str, key: str, value: str, encoding: str) -> None:
+        """A form PATCH of `cid` that sets one dictionary entry in `encoding` and nothing else:
+        whether the entry took is learned (`form_encodings`), not judged; what did change is
+        checked against the model as for any PATCH (rules 5 to 7)."""
+        self.verify(cid)
+        before = self.model[cid]
+        held: dict[str, Any] = _entries(before, name)
+        if not value.strip():
+            value = "v" + value  # a blank field is absent (rule 10)
+        if held.get(key) == value:
+            value += "1"  # a value it does not hold already, or taking it could not be seen
+        body: dict[str, Any] = {"CustomerId": cid, name: {key: value}}
+        content = urllib.parse.urlencode(form_pairs(body, encoding)).encode("ascii")
+        what = f"PATCH Customers (form, {FORM_ENCODINGS[encoding]}) of {name}[{key!r}] on customer {cid}"
+        exchange = self.server.patch_raw(Rule.FORM_BODIES, content, FORM)
+        self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+        self.form_exchanges[encoding] = exchange
+        self.form_encodings[encoding] = False
+        answer = self.checks.whole_record(exchange, what, status_rule=Rule.FORM_BODIES)
+        if answer.get("CustomerId") != cid:
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                "patch:wrong-record",
+                f"{what}: answered customer {answer.get('CustomerId')}",
+                exchange,
+            )
+        current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
+        self.checks.answer_is_next_get(answer, current, exchange, what)
+        now = _entries(current, name)
+        took = key in now and now.get(key) != held.get(key)
+        self.form_encodings[encoding] = took
+        sent = body if took else None
+        self.model[cid] = model.apply_patch(before, body, self.facts) if took else before
+        self.checks.same_as_model(cid, self.model[cid], current, exchange, what, sent=sent, before=before)
+
+    def form_verdict(self) -> None:
+        """After both dictionary encodings were tried: rule 10 fails when neither took; when one
+        did not, the verdict says which the server honours."""
+        if not self.form_encodings:
+            return
+        honoured = [e for e in (KEYED, INDEXED) if self.form_encodings.get(e)]
+        if not honoured:
+            tried = " nor ".join(FORM_ENCODINGS[e] for e in self.form_encodings)
+            exchange = self.form_exchanges.get(KEYED) or next(iter(self.form_exchanges.values()))
+            self.checks.fail(
+                Rule.FORM_BODIES,
+                "form-dictionary",
+                f"a form body's dictionary entry took in neither {tried}: the server honours no "
+                "dictionary encoding of a form",
+                exchange,
+                stop=False,
+            )
+            return
+        self.checks.held(Rule.FORM_BODIES)
+        for encoding in self.form_encodings:
+            if encoding not in honoured:
+                self.evidence.not_exercised(
+                    Rule.FORM_BODIES,
+                    f"a form's dictionary in {FORM_ENCODINGS[encoding]} did not take; the server "
+                    f"honours {' and '.join(FORM_ENCODINGS[e] for e in honoured)}, which later forms use",
+                )
 
     # ---- proving a PATCH by PersonalId targets the given customer (contract rules 4, 11) --------------
 
@@ -602,6 +693,12 @@ class Session:
         except (Unavailable, DeadlineReached) as error:
             self.stopped = error
             raise
+
+
+def _entries(record: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The dictionary `name` of a record ({} when it is null or not a dictionary)."""
+    value = record.get(name)
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _named(exchange: Exchange) -> list[int]:
