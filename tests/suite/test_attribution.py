@@ -69,3 +69,18 @@ def test_each_alone_fails_only_its_own_rule(defect: str, rule: str, other: str) 
     for seed in SEEDS:
         failed = rules_failed(evidence := _run(defect, seed, False))
         assert rule in failed and other not in failed, describe(evidence)
+
+
+@pytest.mark.parametrize(
+    ("defect", "behaviour"),
+    [("customerid-as-string,null-clears", "rule-5"), ("camelcase-keys,trim-whitespace", "rule-7")],
+)
+def test_a_server_failing_rule_2_on_every_answer_still_has_rules_5_to_7_explored(
+    defect: str, behaviour: str
+) -> None:
+    correct = _run(None, 1, False)
+    broken = _run(defect, 1, False)
+    assert {"rule-2", behaviour} <= rules_failed(broken), describe(broken)
+    for rule in (Rule.PARTIAL_UPDATE, Rule.PATCH_ANSWER, Rule.ROUND_TRIP):
+        explored, baseline = broken.tallies[rule], correct.tallies[rule]
+        assert explored.checks + len(explored.findings) >= baseline.checks // 2, (rule.id, describe(broken))

@@ -252,10 +252,13 @@ class CustomersMachine(RuleBasedStateMachine):
 
     def _by_personal_id(self, data: st.DataObject) -> list[Action]:
         """PATCH by PersonalId within its type, then within the type its ext ref names (rule 4);
-        customers whose PersonalId another type shares first."""
+        customers whose PersonalId another type shares, or another customer's equals but for case,
+        first."""
         plan: list[Action] = []
         for mode, pool in (("type", self.s.policy.by_type), ("extref", self.s.policy.by_extref)):
-            shared = [c for c in pool if self.s.policy.shared_type_for(c) is not None][:4]
+            shared = [
+                c for c in pool if self.s.policy.shared_type_for(c) is not None or self.s.policy.collides(c)
+            ][:4]
             for cid in shared or ([self._customer(data, pool)] if pool else []):
                 body = {**self.s.bodies.identity(data, cid, mode=mode), **self._changes(data, cid)}
                 plan.append(self._json(cid, body, f"PATCH by PersonalId ({mode}) of customer {cid}"))

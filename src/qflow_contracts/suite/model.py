@@ -296,10 +296,30 @@ def candidates(records: Iterable[Mapping[str, Any]], selector: Selector) -> list
 # ---- what a server answers ------------------------------------------------------------------------
 
 
+def normalized(body: Mapping[str, Any], facts: Facts) -> Record:
+    """An answered record as the spec names it: a property written in another case under its
+    name (when the exact name is absent), a CustomerId written as a string of digits as that
+    integer. Rule 2 reports both (`Checks.whole_record`); the other rules are judged on the values,
+    so a server that breaks rule 2 on every answer still has rules 5 to 7 explored."""
+    record = dict(body)
+    by_lower = {name.lower(): name for name in facts.names}
+    for key, value in body.items():
+        name = by_lower.get(key.lower()) if isinstance(key, str) else None
+        if name is not None and name not in body:
+            record[name] = value
+            del record[key]
+    customer_id = record.get("CustomerId")
+    if isinstance(customer_id, str) and re.fullmatch(r"[0-9]{1,10}", customer_id.strip()):
+        record["CustomerId"] = int(customer_id)
+    return record
+
+
 def record_from(body: Mapping[str, Any], facts: Facts) -> Record:
-    """The model's view of an answered record: the spec's properties it carries with a value the
-    spec allows. The others are reported by the schema checks (contract rule 2, rule 1, the spec)
-    and not compared, so one broken property does not read as a broken behaviour rule."""
+    """The model's view of an answered record (`normalized`): the spec's properties it carries
+    with a value the spec allows. The others are reported by the schema checks (contract rule 2,
+    rule 1, the spec) and not compared, so one broken property does not read as a broken
+    behaviour rule."""
+    body = normalized(body, facts)
     wrong = facts.invalid_names(body)
     return {name: body[name] for name in facts.names if name in body and name not in wrong}
 

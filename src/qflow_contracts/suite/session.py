@@ -68,7 +68,10 @@ class Session:
         evidence: Evidence,
         facts: Facts,
     ) -> None:
-        records = {int(k): (v.to_dict() if hasattr(v, "to_dict") else dict(v)) for k, v in originals.items()}
+        records = {
+            int(k): model.normalized(v.to_dict() if hasattr(v, "to_dict") else dict(v), facts)
+            for k, v in originals.items()
+        }
         self.target = target
         self.facts = facts
         self.evidence = evidence
@@ -330,9 +333,10 @@ class Session:
     def form_encoding(self) -> str | None:
         """The dictionary encoding later form bodies use: the first one the server honoured (KEYED
         until the opening has tried them); None when it honoured neither."""
-        if not self.form_encodings:
-            return KEYED
-        return next((e for e in (KEYED, INDEXED) if self.form_encodings.get(e)), None)
+        honoured = next((e for e in (KEYED, INDEXED) if self.form_encodings.get(e)), None)
+        if honoured is None and len(self.form_encodings) < len(FORM_ENCODINGS):
+            return KEYED  # not (all) learned: an earlier check broke off before it could tell
+        return honoured
 
     def form_dictionary(self, cid: int, name: str, key: str, value: str, encoding: str) -> None:
         """A form PATCH of `cid` that sets one dictionary entry in `encoding` and nothing else:
@@ -351,7 +355,6 @@ class Session:
         exchange = self.server.patch_raw(Rule.FORM_BODIES, content, FORM)
         self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
         self.form_exchanges[encoding] = exchange
-        self.form_encodings[encoding] = False
         answer = self.checks.whole_record(exchange, what, status_rule=Rule.FORM_BODIES)
         if answer.get("CustomerId") != cid:
             self.checks.fail(
@@ -372,9 +375,16 @@ class Session:
     def form_verdict(self) -> None:
         """After both dictionary encodings were tried: rule 10 fails when neither took; when one
         did not, the verdict says which the server honours."""
-        if not self.form_encodings:
+        if not self.form_exchanges:
             return
         honoured = [e for e in (KEYED, INDEXED) if self.form_encodings.get(e)]
+        if not honoured and len(self.form_encodings) < len(FORM_ENCODINGS):
+            self.evidence.not_exercised(
+                Rule.FORM_BODIES,
+                "which dictionary encoding of a form the server honours could not be told: "
+                "a check of its answer failed first",
+            )
+            return
         if not honoured:
             tried = " nor ".join(FORM_ENCODINGS[e] for e in self.form_encodings)
             exchange = self.form_exchanges.get(KEYED) or next(iter(self.form_exchanges.values()))
@@ -434,7 +444,9 @@ class Session:
             get = self.server.get(Rule.PATCH_TARGET, pid, ext_ref=str(selector.extref))
             body = {"PersonalId": pid, "PersonalIdTypeExtRef": selector.extref}
         what = f"probe of PATCH by PersonalId ({mode}) of customer {cid}"
+        proven = True
         if _named(get) != [cid]:
+            proven = False
             self._stop_mode(mode, f"GET by it answered {_who(get)}")
             if _named(get):
                 self.checks.fail(
@@ -444,7 +456,8 @@ class Session:
                     get,
                     stop=False,
                 )
-            return False
+        # sent even when the GET named someone else: it changes nothing, and shows whether PATCH
+        # targets the same way (rule 4)
         patch = self.server.patch_json(Rule.PATCH_TARGET, body)
         if patch.status != 200 or _named(patch) != [cid]:
             self._stop_mode(mode, f"a PATCH by it with nothing to change answered {_who(patch)}")
@@ -458,7 +471,7 @@ class Session:
             )
             return False
         self.checks.held(Rule.PATCH_TARGET)
-        return True
+        return proven
 
     def _stop_mode(self, mode: str, why: str) -> None:
         """No more changing PATCH by PersonalId in this mode for the rest of the run."""
