@@ -136,6 +136,9 @@ class Validators:
             name: str(prop.get("type", "string"))
             for name, prop in self.model.form_schema.get("properties", {}).items()
         }
+        self._form_formats = {
+            name for name, prop in self.model.form_schema.get("properties", {}).items() if prop.get("format")
+        }
 
     @staticmethod
     def _collect(errors: Iterable[Any], whole: str) -> ModelState:
@@ -161,9 +164,10 @@ class Validators:
 
         Integers are decimal, booleans `true`/`false` in any case; a dictionary property is filled
         by `Name[key]=value` (`keyed`) and by MVC's indexed form `Name[0].Key=k&Name[0].Value=v`
-        (`indexed`). An empty or blank field is absent, as ASP.NET's model binding reads it as
-        null (contract rule 10). Unknown fields are ignored; a value that cannot be read is an
-        error named after its property.
+        (`indexed`). An empty or blank text field is absent, as ASP.NET's model binding reads it
+        as null (contract rule 10); a blank integer, boolean or date is refused, as the spec's
+        form schema (which cannot say "blank is absent") does. Unknown fields are ignored; a value
+        that cannot be read is an error named after its property.
         """
         body: dict[str, Any] = {}
         state: ModelState = {}
@@ -182,8 +186,8 @@ class Validators:
                         entries[match.group(2)] = raw
                 continue
             kind = self._form_types.get(key)
-            if kind is None or not raw.strip():
-                continue
+            if kind is None or (kind == "string" and not raw.strip() and key not in self._form_formats):
+                continue  # a blank text field is absent; a blank typed one is refused (the spec's schema)
             if kind == "integer":
                 if INTEGER_TEXT.match(raw.strip()):
                     body[key] = read_int(raw.strip())
