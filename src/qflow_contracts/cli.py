@@ -40,8 +40,9 @@ from qflow_contracts.suite.lifecycle import (
 )
 from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
-from qflow_contracts.suite.restore import restore
+from qflow_contracts.suite.restore import RestoreVerdict, restore
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.witnesses import restore_witnesses
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for key in ("headers", "header-envs", "rate-limit", "request-timeout", "keep-journal"):
         _add(back, next(o for o in OPTIONS if o.key == key))
+    back.add_argument(
+        "--restore-witnesses",
+        action="store_true",
+        help="also put back the witnesses a PATCH of the run changed (their originals are journaled)",
+    )
     spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
     spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
     return parser
@@ -147,7 +153,10 @@ def restore_journal(flags: dict[str, Any]) -> int:
     """Finish a killed run's restore from its journal."""
     path = Path(flags["journal"])
     written = read(path)
-    if written.done:
+    with_witnesses = bool(flags.get("restore_witnesses"))
+    if with_witnesses and not written.witnesses:
+        raise JournalError(f"--journal {path}: --restore-witnesses, but the journal holds no witness")
+    if written.done and not with_witnesses:
         print(f"qflow-contracts: {path}: this run's restore was already proven; nothing to do")
         return int(ExitCode.CONFORMANT)
     headers = parse_headers(flags.get("headers") or [], flags.get("header_envs") or [], os.environ)
@@ -174,6 +183,8 @@ def restore_journal(flags: dict[str, Any]) -> int:
     if run.transport.policy is not None:
         for record in written.originals.values():
             run.transport.policy.learn(record)
+        if with_witnesses:  # asked explicitly: the witnesses may be PATCHed back, by CustomerId
+            run.transport.policy.patchable |= frozenset(written.witnesses)
     notes: list[str] = []
     try:
         run.journal = Journal(path, existing=True)
@@ -187,19 +198,26 @@ def restore_journal(flags: dict[str, Any]) -> int:
             f"qflow-contracts: restoring {len(written.originals)} customers of "
             f"{target.mask(written.base_url)} from {path}"
         )
-        verdict = restore(run.http, written, target.mask)
+        verdict = RestoreVerdict() if written.done else restore(run.http, written, target.mask)
         verdict.notes += notes
         if run.journal is not None and run.journal.broken is not None:
             verdict.notes.append(f"restore: {run.journal.broken}; the restore went on from memory")
-        for line in verdict.lines():
-            print(line)
-        if not verdict.ok:
-            return int(ExitCode.RESTORE_INCOMPLETE)
-        if run.journal is not None:
+        if not written.done:
+            for line in verdict.lines():
+                print(line)
+        witnesses = restore_witnesses(run.http, written, target.mask) if with_witnesses else None
+        if witnesses is not None:
+            for line in witnesses.lines()[:-1]:
+                print(line.replace("restore: ", "restore: witness: ", 1))
+            put_back, unchanged = len(witnesses.restored), len(witnesses.untouched)
+            print(f"restore: witnesses: {put_back} put back, {unchanged} unchanged")
+        if verdict.ok and not written.done and run.journal is not None:
             trouble = run.journal.finish(verdict.summary(), keep=bool(flags.get("keep_journal")))
             if trouble is not None:
                 print(f"qflow-contracts: {trouble}")
-        return int(ExitCode.CONFORMANT)
+        if verdict.ok and (witnesses is None or witnesses.ok):
+            return int(ExitCode.CONFORMANT)
+        return int(ExitCode.RESTORE_INCOMPLETE)
     finally:
         if run.journal is not None:
             run.journal.close()

@@ -170,9 +170,9 @@ def test_body_just_under_the_limit_is_read(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("form", "name"),
     [
+        ("CustomerId=101&Sex=", "Sex"),
         ("CustomerId=101&Sex=abc", "Sex"),
         ("CustomerId=101&Sex=3", "Sex"),
-        ("CustomerId=101&Sex=", "Sex"),
         ("CustomerId=abc&PersonalId=A1234567", "CustomerId"),
         ("CustomerId=2147483648", "CustomerId"),
         ("CustomerId=101&IsActive=yes", "IsActive"),

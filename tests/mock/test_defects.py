@@ -53,6 +53,8 @@ PROBES = [
     _patch({"CustomerId": 102, "DOB": "1990-01-01T20:00:00-06:00"}),
     _patch({"CustomerId": 103, "DOB": "1752-12-31T12:00:00+00:00"}),
     _patch(b"CustomerId=102&TelNumber1=555", FORM),
+    _patch(b"CustomerId=106&CustomProperties%5BZone%5D=C&CustomProperties[0].Key=Aisle", FORM),
+    _get("/Customers/a1234567?idType=3"),
     _patch({"CustomerId": 105, "ExtRef": "next"}),
     _get("/Customers/106"),
     _patch({"FirstName": "nobody"}),

@@ -177,6 +177,7 @@ def test_form_body(client: TestClient) -> None:
         "CustomerId=104&FirstName=Jos%C3%A9+M.&Sex=2&IsActive=FALSE&NotificationConsent=True"
         "&CustomProperties%5BLocker%5D=5&CustomProperties[Zone]=B&Unknown=1&Notes="
     )
+    notes = client.get("/Customers/104").json()["Notes"]
     response = client.patch("/Customers", content=body.encode(), headers=FORM)
     assert response.status_code == 200
     record = response.json()
@@ -186,9 +187,22 @@ def test_form_body(client: TestClient) -> None:
         False,
         True,
     )
-    assert record["Notes"] == ""
+    assert record["Notes"] == notes  # an empty field is absent (contract rule 10)
     assert record["CustomProperties"] == {"Locker": "5", "Tier": "silver", "Emoji": "🎉", "Zone": "B"}
     assert record == client.get("/Customers/104").json()
+
+
+def test_form_body_dictionary_in_mvc_indexed_form(client: TestClient) -> None:
+    body = (
+        "CustomerId=104&CustomProperties%5B0%5D.Key=Locker&CustomProperties%5B0%5D.Value=6"
+        "&CustomProperties[1].key=Zone&CustomProperties[1].value=C&CustomProperties[2].Key=Tier"
+        "&CustomProperties[2].Value="
+    )
+    before = client.get("/Customers/104").json()
+    response = client.patch("/Customers", content=body.encode(), headers=FORM)
+    assert response.status_code == 200
+    record = response.json()
+    assert record["CustomProperties"] == {**before["CustomProperties"], "Locker": "6", "Zone": "C"}
 
 
 def test_form_body_by_personal_id(client: TestClient) -> None:

@@ -20,9 +20,10 @@ T = TypeVar("T", bound="CustomerUpdateForm")
 class CustomerUpdateForm:
     """Customer record, as sent to PATCH Customers in an `application/x-www-form-urlencoded`
     body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
-    each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
-    booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
-    left as it is.
+    each, `CustomProperties[key]=value` for each dictionary entry (or MVC's indexed form,
+    `CustomProperties[0].Key=k&CustomProperties[0].Value=v`, which this schema cannot
+    describe); integers in decimal, booleans `true` or `false`. A form field cannot be
+    `null`: a property that is not sent, or sent empty or blank, is left as it is.
 
         Attributes:
             customer_id (int | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects the

@@ -203,12 +203,12 @@ class CustomersApi:
         record: Record | None = None
         if ext_ref:
             id_type_found = self.store.type_by_ext_ref(ext_ref)
-            record = None if id_type_found is None else self.store.find(id_type_found.id, key)
+            record = None if id_type_found is None else self._find(id_type_found.id, key)
         elif id_type > 0:
             if self.defect.has("personalid-ignores-type"):
                 record = self.store.find_any_type(key)
             else:
-                record = self.store.find(id_type, key)
+                record = self._find(id_type, key)
         else:
             text = key.strip()
             if INTEGER_TEXT.match(text):
@@ -216,6 +216,13 @@ class CustomersApi:
         if record is None:
             raise Problem(404, f"No customer matches id {key!r}.")
         return record
+
+    def _find(self, type_id: int, personal_id: str) -> Record | None:
+        """The record of this PersonalId in this type (defect `personalid-case-insensitive`: the
+        first one SQL Server's default collation matches)."""
+        if self.defect.has("personalid-case-insensitive"):
+            return self.store.find_collated(type_id, personal_id)
+        return self.store.find(type_id, personal_id)
 
     # -- PATCH Customers ------------------------------------------------------------------------
 
@@ -305,7 +312,8 @@ class CustomersApi:
             fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
         except (UnicodeDecodeError, ValueError):
             raise Problem(400, INVALID, detail="The form body is not valid UTF-8 form data.") from None
-        body, state = self.validators.parse_form(fields)
+        ignored = self.defect.has("form-ignores-key-fields")
+        body, state = self.validators.parse_form(fields, keyed=not ignored, indexed=not ignored)
         if state:
             raise Problem(400, INVALID, state)
         return body
@@ -346,7 +354,7 @@ class CustomersApi:
             if lowest_type is None:
                 raise Problem(404, "No customer-id type is defined.")
             type_id = lowest_type.id
-        record = self.store.find(type_id, personal_id)
+        record = self._find(type_id, personal_id)
         if record is None:
             raise Problem(404, f"No customer matches PersonalId {personal_id!r} in type {type_id}.")
         return record, False

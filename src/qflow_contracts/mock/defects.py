@@ -320,6 +320,13 @@ _flag(
     "PATCH by PersonalId updates the first record with it, any type",
     Rule.PATCH_TARGET,
 )
+_flag(
+    "personalid-case-insensitive",
+    BEHAVIOUR,
+    "GET and PATCH by PersonalId match it as SQL Server's default collation does (case-insensitive, "
+    "trailing spaces ignored): the first such record of the type",
+    Rule.PATCH_TARGET,
+)
 _add(
     Defect(
         "unicode-mangled",
@@ -380,6 +387,12 @@ _add(
 )
 _flag(
     "form-unsupported", BEHAVIOUR, "form bodies (application/x-www-form-urlencoded) get 415", Rule.FORM_BODIES
+)
+_flag(
+    "form-ignores-key-fields",
+    BEHAVIOUR,
+    "form bodies' dictionary fields (CustomProperties[key]=value and the indexed form) are ignored",
+    Rule.FORM_BODIES,
 )
 _flag(
     "patch-wrong-record",

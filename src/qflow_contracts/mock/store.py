@@ -59,6 +59,22 @@ class MemoryStore:
                 return self._records[customer_id]
         return None
 
+    def find_collated(self, type_id: int | None, personal_id: str) -> Record | None:
+        """The first record (lowest CustomerId) whose PersonalId matches as SQL Server's default
+        collation compares (case-insensitive, trailing spaces ignored), within `type_id` (any
+        type when None)."""
+        wanted = personal_id.rstrip(" ").casefold()
+        for customer_id in sorted(self._records):
+            record = self._records[customer_id]
+            pid = record["PersonalId"]
+            if (
+                isinstance(pid, str)
+                and pid.rstrip(" ").casefold() == wanted
+                and (type_id is None or record["PersonalIdTypeId"] == type_id)
+            ):
+                return record
+        return None
+
     def type_by_ext_ref(self, ext_ref: str) -> IdType | None:
         """The customer-id type with this external reference."""
         return self._types_by_ref.get(ext_ref)

@@ -25,6 +25,8 @@ from qflow_contracts.spec import customer_properties as spec_module_properties
 SPEC_URI = "urn:qflow-contracts:spec"
 INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
 _FORM_DICT_FIELD = re.compile(r"^([A-Za-z]+)\[(.*)\]$", re.DOTALL)
+_FORM_INDEXED_FIELD = re.compile(r"^([A-Za-z]+)\[([0-9]+)\]\.(key|value)$", re.IGNORECASE)
+"""MVC's indexed dictionary form: `Name[0].Key=k&Name[0].Value=v` (contract rule 10)."""
 
 ModelState = dict[str, list[str]]
 SchemaTransform = Callable[[dict[str, Any]], None]
@@ -134,6 +136,9 @@ class Validators:
             name: str(prop.get("type", "string"))
             for name, prop in self.model.form_schema.get("properties", {}).items()
         }
+        self._form_formats = {
+            name for name, prop in self.model.form_schema.get("properties", {}).items() if prop.get("format")
+        }
 
     @staticmethod
     def _collect(errors: Iterable[Any], whole: str) -> ModelState:
@@ -152,25 +157,37 @@ class Validators:
         """The coerced form body's errors, by property (empty when valid)."""
         return self._collect(self._form.iter_errors(body), "customer")
 
-    def parse_form(self, fields: list[tuple[str, str]]) -> tuple[dict[str, Any], ModelState]:
+    def parse_form(
+        self, fields: list[tuple[str, str]], *, keyed: bool = True, indexed: bool = True
+    ) -> tuple[dict[str, Any], ModelState]:
         """Form fields to a dict of typed values, the types read from `CustomerUpdateForm`.
 
-        Integers are decimal, booleans `true`/`false` in any case; `Name[key]=value` fills a
-        dictionary property. Unknown fields are ignored; a value that cannot be read is an error
-        named after its property.
+        Integers are decimal, booleans `true`/`false` in any case; a dictionary property is filled
+        by `Name[key]=value` (`keyed`) and by MVC's indexed form `Name[0].Key=k&Name[0].Value=v`
+        (`indexed`). An empty or blank text field is absent, as ASP.NET's model binding reads it
+        as null (contract rule 10); a blank integer, boolean or date is refused, as the spec's
+        form schema (which cannot say "blank is absent") does. Unknown fields are ignored; a value
+        that cannot be read is an error named after its property.
         """
         body: dict[str, Any] = {}
         state: ModelState = {}
+        pairs: dict[tuple[str, str], dict[str, str]] = {}
         for key, raw in fields:
+            slot = _FORM_INDEXED_FIELD.match(key)
+            if slot and self._form_types.get(slot.group(1)) == "object":
+                if indexed:
+                    pairs.setdefault((slot.group(1), slot.group(2)), {})[slot.group(3).lower()] = raw
+                continue
             match = _FORM_DICT_FIELD.match(key)
             if match and self._form_types.get(match.group(1)) == "object":
-                entries = body.setdefault(match.group(1), {})
-                if isinstance(entries, dict):
-                    entries[match.group(2)] = raw
+                if keyed and raw.strip():
+                    entries = body.setdefault(match.group(1), {})
+                    if isinstance(entries, dict):
+                        entries[match.group(2)] = raw
                 continue
             kind = self._form_types.get(key)
-            if kind is None:
-                continue
+            if kind is None or (kind == "string" and not raw.strip() and key not in self._form_formats):
+                continue  # a blank text field is absent; a blank typed one is refused (the spec's schema)
             if kind == "integer":
                 if INTEGER_TEXT.match(raw.strip()):
                     body[key] = read_int(raw.strip())
@@ -186,6 +203,11 @@ class Validators:
                 state.setdefault(key, []).append(f"The value {raw!r} is not valid for {key}.")
             else:
                 body[key] = raw
+        for (name, _), pair in sorted(pairs.items(), key=lambda item: (item[0][0], int(item[0][1]))):
+            if pair.get("key") and (pair.get("value") or "").strip():
+                entries = body.setdefault(name, {})
+                if isinstance(entries, dict):
+                    entries[pair["key"]] = pair["value"]
         return body, state
 
     def parse_id_type(self, raw: str) -> tuple[int, ModelState]:

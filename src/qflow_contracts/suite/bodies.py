@@ -44,19 +44,46 @@ LENIENCIES = (
 """The conversions Json.NET makes where the spec wants another type (contract rule 14)."""
 
 
-def form_pairs(body: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """A body as form fields (contract rule 10): decimal integers, `true`/`false`, `Name[key]`."""
+KEYED, INDEXED = "keyed", "indexed"
+"""The two ways a form carries a dictionary (contract rule 10)."""
+
+FORM_ENCODINGS = {KEYED: "Name[key]=value", INDEXED: "the indexed form Name[0].Key=k&Name[0].Value=v"}
+
+
+def form_pairs(body: Mapping[str, Any], encoding: str = KEYED) -> list[tuple[str, str]]:
+    """A body as form fields (contract rule 10): decimal integers, `true`/`false`, a dictionary
+    as `Name[key]=value` (KEYED) or MVC's `Name[0].Key=k&Name[0].Value=v` (INDEXED)."""
     pairs: list[tuple[str, str]] = []
     for name, value in body.items():
         if value is None:
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and encoding == INDEXED:
+            for index, (key, item) in enumerate(value.items()):
+                pairs += [(f"{name}[{index}].Key", str(key)), (f"{name}[{index}].Value", str(item))]
+        elif isinstance(value, dict):
             pairs += [(f"{name}[{key}]", str(item)) for key, item in value.items()]
         elif isinstance(value, bool):
             pairs.append((name, "true" if value else "false"))
         else:
             pairs.append((name, str(value)))
     return pairs
+
+
+def form_applied(body: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """What a form body sets (contract rule 10): the body without its blank fields, which are
+    absent (ASP.NET reads an empty or blank field as null); and the names sent blank."""
+    applied: dict[str, Any] = {}
+    blank: set[str] = set()
+    for name, value in body.items():
+        if isinstance(value, str) and not value.strip():
+            blank.add(name)
+        elif isinstance(value, dict):
+            entries = {k: v for k, v in value.items() if not (isinstance(v, str) and not v.strip())}
+            if entries:
+                applied[name] = entries
+        else:
+            applied[name] = value
+    return applied, blank
 
 
 @dataclass(frozen=True)

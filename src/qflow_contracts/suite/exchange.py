@@ -21,7 +21,7 @@ from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.suite.evidence import Evidence
-from qflow_contracts.suite.http import Unavailable
+from qflow_contracts.suite.http import WITHHELD_HEADER, Unavailable
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
@@ -69,6 +69,9 @@ class Exchange:
     content_type: str = ""
     sent: str = ""
     """The request body as text (masked)."""
+    withheld: bool = False
+    """The answer carried another customer's record, which the transport replaced by a stand-in
+    naming only that customer (contract rule 11): no property of it is there to check."""
 
     def brief(self) -> str:
         """The answer, shortened for a finding."""
@@ -147,6 +150,7 @@ class Server:
             curl=curl_line(request, self.target),
             content_type=response.headers.get("content-type", ""),
             sent=sent,
+            withheld=WITHHELD_HEADER in response.headers,
         )
 
     def get(

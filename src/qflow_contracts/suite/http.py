@@ -26,8 +26,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite.journal import Journal, JournalUnwritable, documents
 from qflow_contracts.suite.ownership import Caused, Ownership
+from qflow_contracts.suite.targeting import Pair, Proofs
 
 INT32_MAX = 2**31 - 1
 RESERVED_EXT_REF = "qflow-contracts-"
@@ -41,6 +43,9 @@ PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 NO_CACHE = (("Cache-Control", "no-cache"), ("Pragma", "no-cache"))
 """Sent with every GET: a cache between the suite and the server must ask the server again, so a
 read proves what the server holds (issue 20 item 2)."""
+WITHHELD_HEADER = "X-Qflow-Contracts-Withheld"
+"""Set on an answer whose body the transport replaced by a stand-in (another customer's record)."""
+
 POOL = 4
 """The most requests a run has in flight at once, and the connections it keeps open."""
 
@@ -112,7 +117,10 @@ class Policy:
     mode a text that is not a number; in PersonalId mode a given customer's (PersonalId, type) pair,
     a PersonalId longer than any PersonalId can be, or a given PersonalId under a reserved ext ref no
     type has. A PATCH targets a given customer: by its CustomerId, or by its (PersonalId, type) pair;
-    a CustomerId beyond 32 bits counts as the number it wraps to.
+    a CustomerId beyond 32 bits counts as the number it wraps to. A PATCH by a pair that changes
+    anything is sent only once that pair is proven (`suite/targeting.py`): a GET and a PATCH with
+    nothing to change by it both named the given customer, and no answer by a pair of its mode
+    named anyone else.
     """
 
     base_path: str
@@ -123,6 +131,9 @@ class Policy:
     by_type: set[tuple[str, int]] = field(default_factory=set)
     by_ext: set[tuple[str, str]] = field(default_factory=set)
     personal_ids: set[str] = field(default_factory=set)
+    proofs: Proofs = field(
+        default_factory=lambda: Proofs(frozenset(p.name.lower() for p in customer_properties() if p.identity))
+    )
 
     def learn(self, record: Mapping[str, Any]) -> None:
         """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
@@ -130,12 +141,16 @@ class Policy:
         if not isinstance(pid, str) or not pid:
             return
         self.personal_ids.add(pid)
+        cid = record.get("CustomerId")
+        owner = cid if isinstance(cid, int) and not isinstance(cid, bool) else 0
         type_id = record.get("PersonalIdTypeId")
         if isinstance(type_id, int) and not isinstance(type_id, bool) and type_id > 0:
             self.by_type.add((pid, type_id))
+            self.proofs.learn(owner, ("type", pid, type_id))
         ext = record.get("PersonalIdTypeExtRef")
         if isinstance(ext, str) and ext:
             self.by_ext.add((pid, ext))
+            self.proofs.learn(owner, ("extref", pid, ext))
 
     def _relative(self, request: httpx.Request) -> str:
         path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
@@ -157,13 +172,59 @@ class Policy:
         else:
             raise UnsafeRequest(f"{request.method} {relative}: not a documented operation")
 
-    def _check_get(self, id_value: str, request: httpx.Request) -> None:
+    @staticmethod
+    def _get_query(request: httpx.Request) -> tuple[str, int]:
+        """The idTypeExtRef and idType a GET names (the last of each, as ASP.NET reads them)."""
         query = urllib.parse.parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
         ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
         type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
         id_type = _number(type_text) or 0
         if not -(2**31) <= id_type <= INT32_MAX:
             id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
+        return ext, id_type
+
+    def pairs(self, request: httpx.Request) -> list[Pair]:
+        """The (mode, PersonalId, type) pairs a request names its record by: a GET by idType or
+        idTypeExtRef, a PATCH body without a positive CustomerId; none for anything else."""
+        try:
+            relative = self._relative(request)
+        except UnsafeRequest:
+            return []
+        segments = relative.strip("/").split("/")
+        if request.method == "GET" and len(segments) == 2 and segments[0].lower() == "customers":
+            ext, id_type = self._get_query(request)
+            pid = urllib.parse.unquote(segments[1])
+            if ext:
+                return [("extref", pid, ext)]
+            return [("type", pid, id_type)] if id_type > 0 else []
+        if request.method == "PATCH":
+            return [pair for body in self._bodies(request) for pair in self._body_pairs(body)]
+        return []
+
+    def _bodies(self, request: httpx.Request) -> list[dict[str, Any]]:
+        content_type = request.headers.get("content-type", "")
+        return documents(content_type, request.content.decode("utf-8", "replace"))
+
+    @staticmethod
+    def _body_pairs(body: Mapping[str, Any]) -> list[Pair]:
+        """The pairs a PATCH body targets by, when no positive CustomerId selects its record."""
+        if any((_positive_int(v) or 0) > 0 for v in _ci(body, "CustomerId")):
+            return []
+        pids = [str(p) for p in _ci(body, "PersonalId") if p not in (None, "")]
+        types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
+        exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
+        if types:
+            return [("type", pid, t) for pid in pids for t in types]
+        return [("extref", pid, e) for pid in pids for e in exts]
+
+    def observe(self, request: httpx.Request, status: int, content: bytes) -> None:
+        """Read an answer for what it proves of the targeting of a pair (`suite/targeting.py`)."""
+        pairs = self.pairs(request)
+        if pairs:
+            self.proofs.observe(request.method, pairs, status, named_customers(content))
+
+    def _check_get(self, id_value: str, request: httpx.Request) -> None:
+        ext, id_type = self._get_query(request)
         number = _number(id_value)
         if number is not None and number in self.readable and not ext and id_type <= 0:
             return
@@ -237,10 +298,21 @@ class Policy:
             exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
             if types:
                 if all((pid, t) in self.by_type for t in types):
+                    self._check_proven(body, [("type", pid, t) for t in types])
                     continue
             elif exts and all((pid, e) in self.by_ext for e in exts):
+                self._check_proven(body, [("extref", pid, e) for e in exts])
                 continue
             raise UnsafeRequest(f"PATCH by PersonalId {pid!r} may target a customer not given")
+
+    def _check_proven(self, body: Mapping[str, Any], pairs: list[Pair]) -> None:
+        """A PATCH by a pair that changes something: only once the pair is proven."""
+        if not self.proofs.changes(body):
+            return
+        pair = self.proofs.unproven(pairs)
+        if pair is not None:
+            why = self.proofs.revoked.get(pair[0], "no GET and PATCH by it named the given customer yet")
+            raise UnsafeRequest(f"PATCH by PersonalId {pair[1]!r} ({pair[0]}) not proven to target: {why}")
 
     def _check_text(self, text: str) -> None:
         found = [_number(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
@@ -249,27 +321,45 @@ class Policy:
             raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
 
     def withhold(self, request: httpx.Request, status: int, content: bytes) -> bytes | None:
-        """A stand-in for an answer carrying a record of a customer not given, else None."""
-        if not 200 <= status < 300 or b"ustomer" not in content:
-            return None
-        try:
-            document = json.loads(content)
-        except ValueError:
-            return None
-        records = document if isinstance(document, list) else [document]
-        for record in records:
-            if not isinstance(record, dict):
-                continue
-            for value in _ci(record, "CustomerId"):
-                number = _positive_int(value)
-                if number is not None and number not in self.readable:
-                    stand_in = {
-                        "CustomerId": number,
-                        "Message": f"qflow-contracts: the record of customer {number}, who was not given, "
-                        "is withheld (contract rule 11)",
-                    }
-                    return json.dumps(stand_in).encode("utf-8")
+        """A stand-in for an answer (of any status) carrying a record of a customer not given,
+        at its top or nested in it, else None."""
+        for number in named_customers(content):
+            if number not in self.readable:
+                stand_in = {
+                    "CustomerId": number,
+                    "Message": f"qflow-contracts: the record of customer {number}, who was not given, "
+                    "is withheld (contract rule 11)",
+                }
+                return json.dumps(stand_in).encode("utf-8")
         return None
+
+
+MAX_NESTING = 32
+"""How deep `named_customers` looks into an answer."""
+
+
+def named_customers(content: bytes) -> list[int]:
+    """The CustomerIds an answer names: its top object's (or each listed object's), and those of
+    records nested in it (an object with both a CustomerId and a PersonalId, names in any case)."""
+    if b"ustomer" not in content.lower():
+        return []
+    try:
+        document = json.loads(content)
+    except (ValueError, RecursionError):
+        return []
+    found: list[int] = []
+    pending: list[tuple[Any, int, bool]] = [(document, 0, True)]
+    while pending:
+        node, depth, top = pending.pop()
+        if depth > MAX_NESTING:
+            continue
+        if isinstance(node, list):
+            pending.extend((item, depth + 1, top) for item in node)
+        elif isinstance(node, dict):
+            if top or _ci(node, "PersonalId"):
+                found += [n for n in map(_positive_int, _ci(node, "CustomerId")) if n is not None]
+            pending.extend((value, depth + 1, False) for value in node.values())
+    return found
 
 
 class Pacer:
@@ -424,6 +514,7 @@ class SafeTransport(httpx.BaseTransport):
             raise self._lost(error, request) from None
         self._journal_answer(request, number, response.status_code, content)
         if self.policy is not None:
+            self.policy.observe(request, response.status_code, content)
             stand_in = self.policy.withhold(request, response.status_code, content)
             if stand_in is not None:
                 self.traffic.withheld.append(json.loads(stand_in)["CustomerId"])
@@ -431,8 +522,11 @@ class SafeTransport(httpx.BaseTransport):
         headers = [
             (k, v)
             for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+            if k.lower()
+            not in ("content-length", "transfer-encoding", "content-encoding", WITHHELD_HEADER.lower())
         ]
+        if self.policy is not None and stand_in is not None:
+            headers.append((WITHHELD_HEADER, "1"))
         headers.append(("Content-Length", str(len(content))))
         return httpx.Response(
             response.status_code,

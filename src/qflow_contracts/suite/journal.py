@@ -4,6 +4,7 @@ One JSON document per line, written, flushed and fsynced before what it describe
 
 - `start`: the base URL, the given customers and witnesses (never a header value);
 - `original`: a given customer as first read (the parsed record and the exact bytes of the answer);
+- `witness`: a witness as first read, the same way (never restored unless asked explicitly);
 - `change`: a PATCH body, numbered, before it is sent;
 - `answered`: that PATCH got an answer (its status): a change without one is in doubt;
 - `stored`: what that PATCH made the server store in a given customer's record, slot by slot, as
@@ -85,6 +86,8 @@ class Written:
     witness_ids: tuple[int, ...] = ()
     originals: dict[int, dict[str, Any]] = field(default_factory=dict)
     raw: dict[int, str] = field(default_factory=dict)
+    witnesses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each witness as first read (none in a journal of an older version)."""
     changes: list[Change] = field(default_factory=list)
     """Each PATCH, in the order sent."""
     answered: set[int] = field(default_factory=set)
@@ -195,6 +198,12 @@ class Journal:
         text = raw.decode("utf-8", "surrogateescape")
         self.written.originals[customer_id], self.written.raw[customer_id] = dict(record), text
         self._write({"kind": "original", "customer_id": customer_id, "record": record, "raw": text})
+
+    def witness(self, customer_id: int, record: dict[str, Any], raw: bytes) -> None:
+        """Witness `customer_id` as first read: `restore --restore-witnesses` can put it back."""
+        text = raw.decode("utf-8", "surrogateescape")
+        self.written.witnesses[customer_id] = dict(record)
+        self._write({"kind": "witness", "customer_id": customer_id, "record": record, "raw": text})
 
     def change(self, content_type: str, body: bytes) -> int:
         """A PATCH body about to be sent: its number. Only once it is on disk is it kept in memory
@@ -308,6 +317,8 @@ def read(path: Path) -> Written:
         elif kind == "original":
             written.originals[int(entry["customer_id"])] = dict(entry["record"])
             written.raw[int(entry["customer_id"])] = str(entry.get("raw", ""))
+        elif kind == "witness":
+            written.witnesses[int(entry["customer_id"])] = dict(entry["record"])
         elif kind == "change":
             n = entry.get("n")
             written.changes.append(
@@ -328,7 +339,7 @@ def documents(content_type: str, body: str) -> list[dict[str, Any]]:
     """The JSON objects (or the form) a PATCH body carries; none when it cannot be read."""
     kind = content_type.split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        return [dict(urllib.parse.parse_qsl(body, keep_blank_values=True))]
+        return [_form(urllib.parse.parse_qsl(body, keep_blank_values=True))]
     try:
         pending: list[Any] = [json.loads(body)]
     except ValueError:
@@ -350,6 +361,26 @@ def documents(content_type: str, body: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return found
+
+
+_INDEXED = re.compile(r"^([A-Za-z]+)\[([0-9]+)\]\.(key|value)$", re.IGNORECASE)
+
+
+def _form(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form fields as one document; MVC's indexed dictionary fields (`Name[0].Key=k`,
+    `Name[0].Value=v`) read as the `Name[k]=v` they mean (contract rule 10)."""
+    document: dict[str, Any] = {}
+    slots: dict[tuple[str, str], dict[str, str]] = {}
+    for key, value in fields:
+        found = _INDEXED.match(key)
+        if found:
+            slots.setdefault((found.group(1), found.group(2)), {})[found.group(3).lower()] = value
+        else:
+            document[key] = value
+    for (name, _), slot in slots.items():
+        if "key" in slot and "value" in slot:
+            document[f"{name}[{slot['key']}]"] = slot["value"]
+    return document
 
 
 def unfinished(folder: Path, base_url: str) -> list[Path]:

@@ -327,8 +327,9 @@ def preflight(run: Run) -> None:
         run.originals[cid], run.raw[cid] = record, raw
         if run.transport.policy is not None:
             run.transport.policy.learn(record)
-    for cid, (record, _) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
-        run.witnesses[cid] = record
+    witness_raw: dict[int, bytes] = {}
+    for cid, (record, raw) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
+        run.witnesses[cid], witness_raw[cid] = record, raw
     if target.headers:
         run.evidence.held(Rule.AUTHENTICATION, len(target.customer_ids))
     if target.journal is not None and run.journal is None:
@@ -337,6 +338,8 @@ def preflight(run: Run) -> None:
             run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
             for cid in target.customer_ids:
                 run.journal.original(cid, run.originals[cid], run.raw[cid])
+            for cid in target.witness_ids:
+                run.journal.witness(cid, run.witnesses[cid], witness_raw[cid])
         except JournalError as error:  # nothing was changed yet
             if run.journal is not None:
                 run.journal.close()
@@ -380,10 +383,20 @@ def _check_witnesses(run: Run) -> None:
             Rule.PATCH_TARGET,
             key=f"witness-{cid}",
             summary=f"witness customer {cid} changed during the run ({', '.join(changed)}): {cause}",
-            detail=f"witness {cid} was read before and after the run; the suite never sends it a PATCH",
+            detail=f"witness {cid} was read before and after the run; the suite never sends it a PATCH"
+            + (
+                f". To put it back: qflow-contracts restore --journal {run.journal.path} --restore-witnesses"
+                if run.journal is not None
+                else ""
+            ),
         )
         if run.transport.traffic.patches:
             run.evidence.failed(finding)
+            if run.journal is not None:
+                run.say(
+                    f"qflow-contracts: witness {cid} changed; its original is journaled: "
+                    f"qflow-contracts restore --journal {run.journal.path} --restore-witnesses puts it back"
+                )
         else:
             run.say(f"qflow-contracts: {finding.summary}")
 
@@ -426,10 +439,12 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
                 say(line)
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
             if verdict.ok:
-                _finish_journal(run, verdict.summary(), say)
                 run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
+        if run.verdict is not None and run.verdict.ok and run.journal is not None:
+            # a changed witness keeps the whole journal: `restore --restore-witnesses` needs its original
+            _finish_journal(run, run.verdict.summary(), say, keep=_witness_changed(run))
     except (Unavailable, DeadlineReached) as error:
         info.restore, info.restore_ok = f"restore: INCOMPLETE, the server was lost ({error})", False
     except UnreadableCustomer as error:
@@ -460,11 +475,15 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     info.duration = time.monotonic() - run.started
 
 
-def _finish_journal(run: Run, summary: str, say: Callable[[str], None]) -> None:
-    """Mark the journal done and drop the records' contents (unless --keep-journal); say what the
-    disk did not take."""
+def _witness_changed(run: Run) -> bool:
+    return any(f.key.startswith("witness-") for f in run.evidence.findings())
+
+
+def _finish_journal(run: Run, summary: str, say: Callable[[str], None], *, keep: bool = False) -> None:
+    """Mark the journal done and drop the records' contents (unless --keep-journal or `keep`); say
+    what the disk did not take."""
     assert run.journal is not None
-    trouble = run.journal.finish(summary, keep=run.target.keep_journal)
+    trouble = run.journal.finish(summary, keep=run.target.keep_journal or keep)
     if trouble is not None:
         say(f"qflow-contracts: {trouble}")
 

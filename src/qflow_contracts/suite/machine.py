@@ -39,7 +39,16 @@ from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.suite import strategies as vs
-from qflow_contracts.suite.bodies import LENIENCIES, REFUSALS, UNKNOWN_EXT_REF, UNKNOWN_PROPERTY, form_pairs
+from qflow_contracts.suite.bodies import (
+    INDEXED,
+    KEYED,
+    LENIENCIES,
+    REFUSALS,
+    UNKNOWN_EXT_REF,
+    UNKNOWN_PROPERTY,
+    form_applied,
+    form_pairs,
+)
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
@@ -160,7 +169,8 @@ class CustomersMachine(RuleBasedStateMachine):
             plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
-            plan += [self._without_identifier(data), self._form(data), self._identity_decoy(data)]
+            plan += [self._without_identifier(data), *self._form_encodings(data), self._form(data)]
+            plan += [self._identity_decoy(data)]
         self.s.opened = True  # once all of it is drawn: a draw that runs out of data sent nothing
         with self.s.evidence.spending("opening"):
             self._run(plan)
@@ -293,10 +303,13 @@ class CustomersMachine(RuleBasedStateMachine):
 
     def _by_personal_id(self, data: st.DataObject) -> list[Action]:
         """PATCH by PersonalId within its type, then within the type its ext ref names (rule 4);
-        customers whose PersonalId another type shares first."""
+        customers whose PersonalId another type shares, or another customer's equals but for case,
+        first."""
         plan: list[Action] = []
         for mode, pool in (("type", self.s.policy.by_type), ("extref", self.s.policy.by_extref)):
-            shared = [c for c in pool if self.s.policy.shared_type_for(c) is not None][:4]
+            shared = [
+                c for c in pool if self.s.policy.shared_type_for(c) is not None or self.s.policy.collides(c)
+            ][:4]
             for cid in shared or ([self._customer(data, pool)] if pool else []):
                 body = {**self.s.bodies.identity(data, cid, mode=mode), **self._changes(data, cid)}
                 plan.append(self._json(cid, body, f"PATCH by PersonalId ({mode}) of customer {cid}"))
@@ -490,21 +503,49 @@ class CustomersMachine(RuleBasedStateMachine):
         what = f"PATCH with no identifier: {content.decode()[:300]}"
         return functools.partial(self.s.refused, None, send, (400,), Rule.PATCH_TARGET, what, "no-identifier")
 
+    def _form_encodings(self, data: st.DataObject) -> list[Action]:
+        """One dictionary entry sent alone in a form, as `Name[key]=value` and then in MVC's indexed
+        form: which the server honours, and rule 10 failed when neither (once per run). The
+        customer with the most keys; with none, a new key where the policy allows one."""
+        for name in self.s.facts.of_kind(DICTIONARY):
+            most = max(self.given, key=lambda c: len(self.s.policy.original_keys(c, name)))
+            keys = [k for k in self.s.policy.original_keys(most, name) if "[" not in k and "]" not in k]
+            if keys:
+                key = data.draw(st.sampled_from(keys), label=f"form {name} key")
+            elif self.s.policy.may_add_keys:
+                key = data.draw(vs.custom_property_keys(form_safe=True), label=f"new form {name} key")
+            else:
+                self.s.evidence.not_exercised(
+                    Rule.FORM_BODIES,
+                    f"no given customer has a {name} key a form can name: a form's dictionary not checked",
+                )
+                continue
+            values = [data.draw(vs.custom_property_values(empty=False), label="value") for _ in (0, 1)]
+            return [
+                functools.partial(self.s.form_dictionary, most, name, key, value, encoding)
+                for value, encoding in zip(values, (KEYED, INDEXED), strict=True)
+            ] + [self.s.form_verdict]
+        return []
+
     def _form(self, data: st.DataObject) -> Action:
-        """PATCH as a form body: one field per property, `Name[key]=value` (rule 10)."""
+        """PATCH as a form body: one field per property, the dictionary in the encoding the server
+        honours (none when it honours neither), an empty or blank field absent (rule 10)."""
         cid = self._customer(data)
         body = {k: v for k, v in self.s.bodies.identity(data, cid).items() if v is not None}
         body.update({k: v for k, v in self._changes(data, cid, form=True).items() if v is not None})
-        content = urllib.parse.urlencode(form_pairs(body)).encode("ascii")
-        send = functools.partial(
-            self.s.server.patch_raw, Rule.FORM_BODIES, content, "application/x-www-form-urlencoded"
-        )
 
         def action() -> None:
-            if self.s.policy.allowed(body):
-                self.s.accepted(
-                    cid, body, send, f"PATCH Customers (form) of customer {cid}", Rule.FORM_BODIES
-                )
+            encoding = self.s.form_encoding
+            sent = {k: v for k, v in body.items() if encoding is not None or not isinstance(v, dict)}
+            if not self.s.policy.allowed(sent):
+                return
+            content = urllib.parse.urlencode(form_pairs(sent, encoding or KEYED)).encode("ascii")
+            send = functools.partial(
+                self.s.server.patch_raw, Rule.FORM_BODIES, content, "application/x-www-form-urlencoded"
+            )
+            applied, blank = form_applied(sent)
+            what = f"PATCH Customers (form) of customer {cid}"
+            if self.s.accepted(cid, applied, send, what, Rule.FORM_BODIES, blank=frozenset(blank)):
                 self.s.checks.held(Rule.FORM_BODIES)
 
         return action

@@ -296,10 +296,30 @@ def candidates(records: Iterable[Mapping[str, Any]], selector: Selector) -> list
 # ---- what a server answers ------------------------------------------------------------------------
 
 
+def normalized(body: Mapping[str, Any], facts: Facts) -> Record:
+    """An answered record as the spec names it: a property written in another case under its
+    name (when the exact name is absent), a CustomerId written as a string of digits as that
+    integer. Rule 2 reports both (`Checks.whole_record`); the other rules are judged on the values,
+    so a server that breaks rule 2 on every answer still has rules 5 to 7 explored."""
+    record = dict(body)
+    by_lower = {name.lower(): name for name in facts.names}
+    for key, value in body.items():
+        name = by_lower.get(key.lower()) if isinstance(key, str) else None
+        if name is not None and name not in body:
+            record[name] = value
+            del record[key]
+    customer_id = record.get("CustomerId")
+    if isinstance(customer_id, str) and re.fullmatch(r"[0-9]{1,10}", customer_id.strip()):
+        record["CustomerId"] = int(customer_id)
+    return record
+
+
 def record_from(body: Mapping[str, Any], facts: Facts) -> Record:
-    """The model's view of an answered record: the spec's properties it carries with a value the
-    spec allows. The others are reported by the schema checks (contract rule 2, rule 1, the spec)
-    and not compared, so one broken property does not read as a broken behaviour rule."""
+    """The model's view of an answered record (`normalized`): the spec's properties it carries
+    with a value the spec allows. The others are reported by the schema checks (contract rule 2,
+    rule 1, the spec) and not compared, so one broken property does not read as a broken
+    behaviour rule."""
+    body = normalized(body, facts)
     wrong = facts.invalid_names(body)
     return {name: body[name] for name in facts.names if name in body and name not in wrong}
 
@@ -407,7 +427,7 @@ def differences(
                     kind,
                 )
             )
-        elif kind == DICTIONARY:
+        elif kind == DICTIONARY and (value is not None or got is not None):
             found.append(_dictionary_difference(name, want, got, value, before.get(name)))
         elif value is None:
             why = "sent as null" if name in sent else "not sent"
@@ -456,6 +476,14 @@ def differences(
     return found
 
 
+def _altered_to(sent: Any, got: Any) -> bool:
+    """Whether `got` is `sent` altered rather than ignored: the same text but for its surrounding
+    white space or its case (a value that happens to equal the old one, contract rule 7)."""
+    if not isinstance(sent, str) or not isinstance(got, str) or sent == got:
+        return False
+    return sent.strip() == got.strip() or sent.casefold() == got.casefold()
+
+
 def _dictionary_difference(name: str, want: Any, got: Any, sent: Any, before: Any = None) -> Difference:
     """Name the rule a dictionary mismatch breaks: lost or extra keys are a bad merge."""
     if not isinstance(got, dict) and got is not None:
@@ -471,6 +499,9 @@ def _dictionary_difference(name: str, want: Any, got: Any, sent: Any, before: An
     changed = sorted(k for k in want_keys if (want or {}).get(k) != (got or {}).get(k))
     was = before if isinstance(before, dict) else {}
     if changed and all(k in sent_keys and k in was and (got or {}).get(k) == was[k] for k in changed):
+        if all(_altered_to(sent[k], (got or {}).get(k)) for k in changed):
+            why = f"values of {changed} must read back exactly as sent (they came back altered)"
+            return Difference(Rule.ROUND_TRIP, name, want, got, why, "altered", DICTIONARY)
         why = f"values sent for {changed} must replace the stored ones"
         return Difference(Rule.PARTIAL_UPDATE, name, want, got, why, "not-applied", DICTIONARY)
     if changed and all(k in sent_keys for k in changed):

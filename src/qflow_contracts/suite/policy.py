@@ -147,6 +147,21 @@ class Policy:
                 return int(o["PersonalIdTypeId"])
         return None
 
+    def collides(self, cid: int) -> bool:
+        """Whether another given customer's PersonalId equals `cid`'s but for case or trailing
+        spaces: SQL Server's default collation matches both (a decoy for PATCH by PersonalId)."""
+        pid = self.originals[cid].get("PersonalId")
+        if not isinstance(pid, str) or not pid:
+            return False
+        folded = pid.rstrip(" ").casefold()
+        return any(
+            other != cid
+            and isinstance(o := self.originals[other].get("PersonalId"), str)
+            and o != pid
+            and o.rstrip(" ").casefold() == folded
+            for other in self.given
+        )
+
     def allowed(self, body: Mapping[str, Any]) -> bool:
         """Whether a JSON body keeps to the policy: it targets a given customer (or none, and then
         sets nothing) and sets only what may be set (checked before every PATCH on a deployment)."""

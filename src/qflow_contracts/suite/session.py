@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,11 +23,11 @@ from qflow_client import Client
 from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.suite import model
-from qflow_contracts.suite.bodies import Bodies, Leniency, Refusal
+from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip
-from qflow_contracts.suite.http import DeadlineReached, Unavailable, side_by_side
+from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
@@ -38,6 +39,8 @@ def utf16(text: str) -> int:
     """The length .NET counts: UTF-16 code units (a character outside the BMP counts twice)."""
     return len(text.encode("utf-16-le")) // 2
 
+
+FORM = "application/x-www-form-urlencoded"
 
 MAX_REDUCTION_REQUESTS = 8
 """The most extra requests spent reducing one failing PATCH."""
@@ -72,7 +75,10 @@ class Session:
         evidence: Evidence,
         facts: Facts,
     ) -> None:
-        records = {int(k): (v.to_dict() if hasattr(v, "to_dict") else dict(v)) for k, v in originals.items()}
+        records = {
+            int(k): model.normalized(v.to_dict() if hasattr(v, "to_dict") else dict(v), facts)
+            for k, v in originals.items()
+        }
         self.target = target
         self.facts = facts
         self.evidence = evidence
@@ -99,6 +105,14 @@ class Session:
         """The server's offset, as its DOBs are written (contract rule 1)."""
         self.utf16_refused = False
         """Whether a PATCH was refused for lengths counted in UTF-16 code units (contract rule 9)."""
+        self.proven: dict[tuple[int, str], bool] = {}
+        """(customer, mode) -> whether its PersonalId pair was proven to target it (a deployment)."""
+        self.form_encodings: dict[str, bool] = {}
+        """Dictionary encoding of a form -> whether an entry sent in it took (learned once)."""
+        self.form_exchanges: dict[str, Exchange] = {}
+        self.unsafe_modes: set[str] = set()
+        """Modes of PATCH by PersonalId (`type`, `extref`) stopped for the run: an answer by a pair
+        named another customer."""
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -299,13 +313,17 @@ class Session:
         status_rule: Rule,
         *,
         lower_type: int | None = None,
+        blank: frozenset[str] = frozenset(),
     ) -> Record | None:
         """A PATCH that must update `cid`: answered 200 with the record the model predicts, which is
         what the next GET returns (rules 4 to 7), nothing else changed (checked later).
 
         With `lower_type` (a PATCH by PersonalId alone, whose type is the lowest the server knows),
         404 or a record of that PersonalId in a type below `lower_type` is right too: the server
-        may know a type no given customer has."""
+        may know a type no given customer has. `blank` names the form fields sent empty or blank,
+        which are absent (contract rule 10): a server that set them fails rule 10."""
+        if not self.target_proven(cid, sent):
+            return None
         self.verify(cid)
         before = self.model[cid]
         exchange = send()
@@ -314,6 +332,9 @@ class Session:
             return None
         if exchange.status == 400 and self._utf16_refusal(cid, sent, exchange, what):
             return None
+        selector = model.patch_selector(sent)
+        if selector.kind in ("type", "extref") and _named(exchange) not in ([], [cid]):
+            self._stop_mode(selector.kind, f"a PATCH by it answered customer {_named(exchange)[0]}")
         self.reducible = Reducible(cid, sent, before)
         try:
             if exchange.status == 404:
@@ -337,6 +358,17 @@ class Session:
             self.checks.answer_is_next_get(answer, current, exchange, what)
             self.model[cid] = model.apply_patch(before, sent, self.facts)
             self._dates(cid, sent, answer, exchange, what)
+            for name in sorted(blank):
+                if name in answer and answer[name] != before.get(name):
+                    self.model[cid][name] = answer[name]  # rule 10's finding, not rule 5's too
+                    self.checks.fail(
+                        Rule.FORM_BODIES,
+                        "form-blank-field",
+                        f"{what}: {name} was sent as an empty or blank form field, which is absent, "
+                        f"yet it changed to {model.short(answer[name], 60)}",
+                        exchange,
+                        stop=False,
+                    )
             self.checks.same_as_model(cid, self.model[cid], answer, exchange, what, sent=sent, before=before)
             return answer
         finally:
@@ -430,6 +462,162 @@ class Session:
         self.checks.held(Rule.UNKNOWN_AND_LIMITS)
         self._unchanged(cid, exchange, what, "refused-changed:utf16-lengths")
         return True
+
+    # ---- form bodies: which dictionary encoding the server honours (contract rule 10) ----------------
+
+    @property
+    def form_encoding(self) -> str | None:
+        """The dictionary encoding later form bodies use: the first one the server honoured (KEYED
+        until the opening has tried them); None when it honoured neither."""
+        honoured = next((e for e in (KEYED, INDEXED) if self.form_encodings.get(e)), None)
+        if honoured is None and len(self.form_encodings) < len(FORM_ENCODINGS):
+            return KEYED  # not (all) learned: an earlier check broke off before it could tell
+        return honoured
+
+    def form_dictionary(self, cid: int, name: str, key: str, value: str, encoding: str) -> None:
+        """A form PATCH of `cid` that sets one dictionary entry in `encoding` and nothing else:
+        whether the entry took is learned (`form_encodings`), not judged; what did change is
+        checked against the model as for any PATCH (rules 5 to 7)."""
+        self.verify(cid)
+        before = self.model[cid]
+        held: dict[str, Any] = _entries(before, name)
+        if not value.strip():
+            value = "v" + value  # a blank field is absent (rule 10)
+        if held.get(key) == value:
+            value += "1"  # a value it does not hold already, or taking it could not be seen
+        body: dict[str, Any] = {"CustomerId": cid, name: {key: value}}
+        content = urllib.parse.urlencode(form_pairs(body, encoding)).encode("ascii")
+        what = f"PATCH Customers (form, {FORM_ENCODINGS[encoding]}) of {name}[{key!r}] on customer {cid}"
+        exchange = self.server.patch_raw(Rule.FORM_BODIES, content, FORM)
+        self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+        self.form_exchanges[encoding] = exchange
+        answer = self.checks.whole_record(exchange, what, status_rule=Rule.FORM_BODIES)
+        if answer.get("CustomerId") != cid:
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                "patch:wrong-record",
+                f"{what}: answered customer {answer.get('CustomerId')}",
+                exchange,
+            )
+        current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
+        self.checks.answer_is_next_get(answer, current, exchange, what)
+        now = _entries(current, name)
+        took = key in now and now.get(key) != held.get(key)
+        self.form_encodings[encoding] = took
+        sent = body if took else None
+        self.model[cid] = model.apply_patch(before, body, self.facts) if took else before
+        self.checks.same_as_model(cid, self.model[cid], current, exchange, what, sent=sent, before=before)
+
+    def form_verdict(self) -> None:
+        """After both dictionary encodings were tried: rule 10 fails when neither took; when one
+        did not, the verdict says which the server honours."""
+        if not self.form_exchanges:
+            return
+        honoured = [e for e in (KEYED, INDEXED) if self.form_encodings.get(e)]
+        if not honoured and len(self.form_encodings) < len(FORM_ENCODINGS):
+            self.evidence.not_exercised(
+                Rule.FORM_BODIES,
+                "which dictionary encoding of a form the server honours could not be told: "
+                "a check of its answer failed first",
+            )
+            return
+        if not honoured:
+            tried = " nor ".join(FORM_ENCODINGS[e] for e in self.form_encodings)
+            exchange = self.form_exchanges.get(KEYED) or next(iter(self.form_exchanges.values()))
+            self.checks.fail(
+                Rule.FORM_BODIES,
+                "form-dictionary",
+                f"a form body's dictionary entry took in neither {tried}: the server honours no "
+                "dictionary encoding of a form",
+                exchange,
+                stop=False,
+            )
+            return
+        self.checks.held(Rule.FORM_BODIES)
+        for encoding in self.form_encodings:
+            if encoding not in honoured:
+                self.evidence.not_exercised(
+                    Rule.FORM_BODIES,
+                    f"a form's dictionary in {FORM_ENCODINGS[encoding]} did not take; the server "
+                    f"honours {' and '.join(FORM_ENCODINGS[e] for e in honoured)}, which later forms use",
+                )
+
+    # ---- proving a PATCH by PersonalId targets the given customer (contract rules 4, 11) --------------
+
+    def target_proven(self, cid: int, sent: Mapping[str, Any]) -> bool:
+        """Whether a PATCH of `cid` with body `sent` may be sent as far as its target goes.
+
+        On a deployment, a PATCH that names its record by PersonalId and changes something is sent
+        only once a GET by the same pair and a PATCH with the same identifiers and nothing to
+        change both answered `cid` (`_probe`, once per customer and mode); any answer naming
+        another customer stops that mode for the run. The transport's guard checks the same."""
+        selector = model.patch_selector(sent)
+        if self.policy.owned or selector.kind not in ("type", "extref"):
+            return True
+        if not any(sent.get(name) is not None for name in sent if name not in self.facts.identity):
+            return True
+        if selector.kind in self.unsafe_modes:
+            return False
+        key = (cid, selector.kind)
+        if key not in self.proven:
+            self.proven[key] = self._probe(cid, selector)
+        return self.proven[key] and selector.kind not in self.unsafe_modes
+
+    def _probe(self, cid: int, selector: model.Selector) -> bool:
+        """GET by the pair, then PATCH by it with nothing to change: both must answer `cid`."""
+        mode, pid = selector.kind, str(selector.personal_id)
+        if not self.policy.path_safe(cid):
+            self.evidence.not_exercised(
+                Rule.PATCH_TARGET,
+                f"PATCH by PersonalId ({mode}) of customer {cid} not sent: its PersonalId cannot be "
+                "a path segment, so no GET can prove whom the pair names",
+            )
+            return False
+        if mode == "type":
+            get = self.server.get(Rule.PATCH_TARGET, pid, id_type=int(selector.type_id or 0))
+            body: dict[str, Any] = {"PersonalId": pid, "PersonalIdTypeId": selector.type_id}
+        else:
+            get = self.server.get(Rule.PATCH_TARGET, pid, ext_ref=str(selector.extref))
+            body = {"PersonalId": pid, "PersonalIdTypeExtRef": selector.extref}
+        what = f"probe of PATCH by PersonalId ({mode}) of customer {cid}"
+        proven = True
+        if _named(get) != [cid]:
+            proven = False
+            self._stop_mode(mode, f"GET by it answered {_who(get)}")
+            if _named(get):
+                self.checks.fail(
+                    Rule.GET_LOOKUP,
+                    f"lookup:{mode}",
+                    f"{what}: GET Customers/{pid!r} by the pair answered {_who(get)}, not customer {cid}",
+                    get,
+                    stop=False,
+                )
+        # sent even when the GET named someone else: it changes nothing, and shows whether PATCH
+        # targets the same way (rule 4)
+        patch = self.server.patch_json(Rule.PATCH_TARGET, body)
+        if patch.status != 200 or _named(patch) != [cid]:
+            self._stop_mode(mode, f"a PATCH by it with nothing to change answered {_who(patch)}")
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                f"probe:{mode}",
+                f"{what}: a PATCH by the pair with nothing to change answered {_who(patch)} "
+                f"(HTTP {patch.status}), not customer {cid}",
+                patch,
+                stop=False,
+            )
+            return False
+        self.checks.held(Rule.PATCH_TARGET)
+        return proven
+
+    def _stop_mode(self, mode: str, why: str) -> None:
+        """No more changing PATCH by PersonalId in this mode for the rest of the run."""
+        if mode in self.unsafe_modes:
+            return
+        self.unsafe_modes.add(mode)
+        self.evidence.not_exercised(
+            Rule.PATCH_TARGET,
+            f"PATCH by PersonalId ({mode}) stopped for the run, to touch no customer not given: {why}",
+        )
 
     def _lower_type_answered(
         self, cid: int, exchange: Exchange, sent: Mapping[str, Any], lower_type: int, what: str
@@ -669,6 +857,22 @@ class Session:
         except (Unavailable, DeadlineReached) as error:
             self.stopped = error
             raise
+
+
+def _entries(record: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The dictionary `name` of a record ({} when it is null or not a dictionary)."""
+    value = record.get(name)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _named(exchange: Exchange) -> list[int]:
+    """The CustomerIds an answer names (a withheld record's stand-in names its customer too)."""
+    return named_customers(exchange.text.encode("utf-8"))
+
+
+def _who(exchange: Exchange) -> str:
+    named = _named(exchange)
+    return f"customer {named[0]}" if named else f"no customer (HTTP {exchange.status})"
 
 
 def _mode(id_type: int | Unset, ext_ref: str | Unset) -> str:

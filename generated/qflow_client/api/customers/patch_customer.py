@@ -128,9 +128,10 @@ def sync_detailed(
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
-            each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
-            booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
-            left as it is.
+            each, `CustomProperties[key]=value` for each dictionary entry (or MVC's indexed form,
+            `CustomProperties[0].Key=k&CustomProperties[0].Value=v`, which this schema cannot
+            describe); integers in decimal, booleans `true` or `false`. A form field cannot be
+            `null`: a property that is not sent, or sent empty or blank, is left as it is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,9 +194,10 @@ def sync(
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
-            each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
-            booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
-            left as it is.
+            each, `CustomProperties[key]=value` for each dictionary entry (or MVC's indexed form,
+            `CustomProperties[0].Key=k&CustomProperties[0].Value=v`, which this schema cannot
+            describe); integers in decimal, booleans `true` or `false`. A form field cannot be
+            `null`: a property that is not sent, or sent empty or blank, is left as it is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -253,9 +255,10 @@ async def asyncio_detailed(
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
-            each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
-            booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
-            left as it is.
+            each, `CustomProperties[key]=value` for each dictionary entry (or MVC's indexed form,
+            `CustomProperties[0].Key=k&CustomProperties[0].Value=v`, which this schema cannot
+            describe); integers in decimal, booleans `true` or `false`. A form field cannot be
+            `null`: a property that is not sent, or sent empty or blank, is left as it is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -316,9 +319,10 @@ async def asyncio(
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
-            each, `CustomProperties[key]=value` for each dictionary entry; integers in decimal,
-            booleans `true` or `false`. A form field cannot be `null`: a property that is not sent is
-            left as it is.
+            each, `CustomProperties[key]=value` for each dictionary entry (or MVC's indexed form,
+            `CustomProperties[0].Key=k&CustomProperties[0].Value=v`, which this schema cannot
+            describe); integers in decimal, booleans `true` or `false`. A form field cannot be
+            `null`: a property that is not sent, or sent empty or blank, is left as it is.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
