@@ -8,6 +8,12 @@ restore and Schemathesis (through `suite/stateless.py`) all use it, so no code p
 Reads that do not depend on each other go out side by side (`side_by_side`) on a small connection
 pool, their starts still paced.
 
+Each exchange (connect, headers and body) ends by its own deadline, however slowly the server
+sends (`suite/deadline.py`). A throttled answer (429, or 503 with Retry-After) is waited out,
+bounded, and sent again, and the pace is halved for the rest of the run (`suite/throttle.py`).
+Answers nested too deep or holding lone surrogates are made readable before anyone parses them,
+and reported as the server's (`suite/answers.py`). The restore has its own bounded time.
+
 Errors that are the server's availability (`Unavailable`, `DeadlineReached`) are never findings: the
 machine and checks let them propagate; the runner turns them into an "incomplete" verdict.
 """
@@ -26,7 +32,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from qflow_contracts.suite.answers import Problem, screen
+from qflow_contracts.suite.deadline import DeadlineTransport, exchange_deadline
 from qflow_contracts.suite.journal import Journal, documents
+from qflow_contracts.suite.throttle import MAX_IN_A_ROW, MAX_WAIT, SLOWEST_INTERVAL, throttle_wait
 
 INT32_MAX = 2**31 - 1
 RESERVED_EXT_REF = "qflow-contracts-"
@@ -245,17 +254,15 @@ class Policy:
             raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
 
     def withhold(self, request: httpx.Request, status: int, content: bytes) -> bytes | None:
-        """A stand-in for an answer carrying a record of a customer not given, else None."""
-        if not 200 <= status < 300 or b"ustomer" not in content:
+        """A stand-in for an answer carrying a record of a customer not given, whatever its status
+        (a 409 or 400 may quote the record it clashed with) and wherever it is nested, else None."""
+        if b"ustomer" not in content.lower():
             return None
         try:
             document = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
-        records = document if isinstance(document, list) else [document]
-        for record in records:
-            if not isinstance(record, dict):
-                continue
+        for record in _objects(document):
             for value in _ci(record, "CustomerId"):
                 number = _positive_int(value)
                 if number is not None and number not in self.readable:
@@ -268,6 +275,20 @@ class Policy:
         return None
 
 
+def _objects(document: Any) -> list[dict[str, Any]]:
+    """Every JSON object in `document`, at any depth (answers are screened for depth first)."""
+    found: list[dict[str, Any]] = []
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
 class Pacer:
     """At most `rate` request starts per second: each start at least 1/rate after the one before."""
 
@@ -276,6 +297,22 @@ class Pacer:
         self._clock = clock
         self._next = 0.0
         self._lock = threading.Lock()
+
+    def hold(self, until: float) -> None:
+        """No start before `until` (a server asked to wait)."""
+        with self._lock:
+            self._next = max(self._next, until)
+
+    def slow(self) -> None:
+        """Halve the rate from now on (an unpaced run starts at 10 a second), never below one start
+        every `SLOWEST_INTERVAL` seconds."""
+        with self._lock:
+            self.interval = min(SLOWEST_INTERVAL, self.interval * 2 if self.interval else 0.1)
+
+    @property
+    def rate(self) -> float | None:
+        """Starts per second now (None: unpaced)."""
+        return 1.0 / self.interval if self.interval else None
 
     def slot(self) -> float:
         """Reserve the next start; the monotonic time it may happen at."""
@@ -295,6 +332,10 @@ class Traffic:
     refused: list[str] = field(default_factory=list)
     withheld: list[int] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
+    throttled: int = 0
+    """Answers that asked the suite to wait (429, or 503 with Retry-After)."""
+    waited: float = 0.0
+    """Seconds spent waiting as those answers asked."""
 
     def busiest_second(self) -> int:
         """The most requests started within any one second."""
@@ -316,9 +357,11 @@ class SafeTransport(httpx.BaseTransport):
         request_timeout: float,
         max_answer_bytes: int,
         deadline: float | None = None,
+        restore_time: float = 120.0,
         policy: Policy | None = None,
         journal: Journal | None = None,
         on_request: Callable[[], None] | None = None,
+        on_malformed: Callable[[httpx.Request, Problem], None] | None = None,
         inner: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -326,10 +369,14 @@ class SafeTransport(httpx.BaseTransport):
         self.request_timeout = request_timeout
         self.max_answer_bytes = max_answer_bytes
         self.deadline = deadline
+        self.restore_time = restore_time
+        self.restore_deadline: float | None = None
+        """When the restore's own time is over (set by `restoring`)."""
         self.policy = policy
         self.journal = journal
         self.on_request = on_request
-        self.inner = inner or httpx.HTTPTransport(
+        self.on_malformed = on_malformed
+        self.inner = inner or DeadlineTransport(
             limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
         )
         self.clock = clock
@@ -349,8 +396,16 @@ class SafeTransport(httpx.BaseTransport):
             self.stopped = reason
 
     def restoring(self) -> None:
-        """From now on only the restore sends: the deadline no longer applies."""
-        self.restoring_now = True
+        """From now on only the restore sends: the run's deadline no longer applies, the restore's
+        own time (`restore_time` from now) does."""
+        if not self.restoring_now:
+            self.restoring_now = True
+            self.restore_deadline = self.clock() + self.restore_time
+
+    def time_left(self) -> float | None:
+        """Seconds left before the current deadline (the restore's while restoring), or None."""
+        end = self.restore_deadline if self.restoring_now else self.deadline
+        return None if end is None else max(0.0, end - self.clock())
 
     def shut(self) -> None:
         """Nothing at all is sent any more (the run is over)."""
@@ -368,51 +423,22 @@ class SafeTransport(httpx.BaseTransport):
                 self.traffic.refused.append(str(error))
                 self.stop(error)
                 raise
-        start = self.pacer.slot()
-        if self.deadline is not None and not self.restoring_now and start >= self.deadline:
-            reason = DeadlineReached("--max-time reached")
-            self.stop(reason)
-            raise reason
-        delay = start - self.clock()
-        if delay > 0:
-            time.sleep(delay)
         request.read()
-        if request.method == "PATCH" and self.journal is not None:
-            self.journal.change(request.headers.get("content-type", ""), request.content)
-        request.headers["Accept-Encoding"] = "identity"
-        timeout = self.request_timeout
-        request.extensions["timeout"] = {
-            "connect": timeout,
-            "read": timeout,
-            "write": timeout,
-            "pool": timeout,
-        }
-        with self._lock:
-            self.traffic.sent += 1
-            self.traffic.patches += request.method == "PATCH"
-            self.traffic.starts.append(self.clock())
-        if self.on_request is not None:
-            self.on_request()
-        began = self.clock()
-        try:
-            response = self.inner.handle_request(request)
-            try:
-                content = self._read(response, began)
-            finally:
-                response.close()
-        except httpx.TimeoutException:
-            raise self._lost(
-                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
-            ) from None
-        except httpx.TransportError as error:
-            raise self._lost(
-                Unavailable(
-                    f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
-                ),
-                request,
-            ) from None
-        except Unavailable as error:
-            raise self._lost(error, request) from None
+        journaled, in_a_row = False, 0
+        while True:
+            self._wait_for_slot()
+            if request.method == "PATCH" and self.journal is not None and not journaled:
+                self.journal.change(request.headers.get("content-type", ""), request.content)
+                journaled = True
+            response, content = self._exchange(request)
+            wait = throttle_wait(response.status_code, response.headers.get("retry-after"), in_a_row + 1)
+            if wait is None:
+                break
+            in_a_row += 1
+            self._throttled(request, response.status_code, wait, in_a_row)
+        content, problem = screen(content)
+        if problem is not None and self.on_malformed is not None:
+            self.on_malformed(request, problem)
         if request.method == "PATCH" and self.journal is not None and 200 <= response.status_code < 300:
             self._journal_stored(request, content)
         if self.policy is not None:
@@ -436,12 +462,93 @@ class SafeTransport(httpx.BaseTransport):
             },
         )
 
+    def _wait_for_slot(self) -> None:
+        """Wait for the next paced start; past the run's deadline (or the restore's) nothing is sent."""
+        start = self.pacer.slot()
+        if self.restoring_now:
+            if self.restore_deadline is not None and start >= self.restore_deadline:
+                raise DeadlineReached(f"the restore's own time ({self.restore_time:g} s) is over")
+        elif self.deadline is not None and start >= self.deadline:
+            reason = DeadlineReached("--max-time reached")
+            self.stop(reason)
+            raise reason
+        delay = start - self.clock()
+        if delay > 0:
+            time.sleep(delay)
+        if self.closed:
+            raise Unavailable("the run is over: nothing more is sent")
+
+    def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """Send `request` once: the answer and its body, read in whole within --request-timeout
+        (connect, headers and body together)."""
+        request.headers["Accept-Encoding"] = "identity"
+        timeout = self.request_timeout
+        request.extensions["timeout"] = {
+            "connect": timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        with self._lock:
+            self.traffic.sent += 1
+            self.traffic.patches += request.method == "PATCH"
+            self.traffic.starts.append(self.clock())
+        if self.on_request is not None:
+            self.on_request()
+        began = self.clock()
+        try:
+            with exchange_deadline(time.monotonic() + timeout):
+                response = self.inner.handle_request(request)
+                try:
+                    content = self._read(response, began)
+                finally:
+                    response.close()
+        except httpx.TimeoutException:
+            raise self._lost(
+                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
+            ) from None
+        except httpx.TransportError as error:
+            raise self._lost(
+                Unavailable(
+                    f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
+                ),
+                request,
+            ) from None
+        except Unavailable as error:
+            raise self._lost(error, request) from None
+        return response, content
+
+    def _throttled(self, request: httpx.Request, status: int, wait: float, in_a_row: int) -> None:
+        """A throttled answer (contract rule 15): wait as asked (bounded), halve the pace for the rest
+        of the run; the server is unavailable when it asks for too long, or too often in a row."""
+        what = f"{request.method} {request.url.path} answered HTTP {status}"
+        if in_a_row > MAX_IN_A_ROW:
+            raise self._lost(Unavailable(f"{what} {in_a_row} times in a row (throttled)"))
+        if wait > MAX_WAIT:
+            raise self._lost(
+                Unavailable(f"{what} asking to wait {wait:g} s (Retry-After), more than {MAX_WAIT:g} s")
+            )
+        left = self.time_left()
+        if left is not None and wait >= left:
+            reason = DeadlineReached(
+                f"{what} asking to wait {wait:g} s, past "
+                + ("the restore's own time" if self.restoring_now else "--max-time")
+            )
+            if not self.restoring_now:
+                self.stop(reason)
+            raise reason
+        with self._lock:
+            self.traffic.throttled += 1
+            self.traffic.waited += wait
+        self.pacer.hold(self.clock() + wait)
+        self.pacer.slow()
+
     def _journal_stored(self, request: httpx.Request, content: bytes) -> None:
         """Journal what the answer says was stored, for the properties this PATCH sent."""
         assert self.journal is not None
         try:
             answer = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         if not isinstance(answer, dict) or not isinstance(answer.get("CustomerId"), int):
             return
