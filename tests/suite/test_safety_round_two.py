@@ -46,14 +46,17 @@ def test_a_server_trickling_its_answers_ends_the_run_within_max_time_and_the_tim
         try:
             hostile.wait_until(lambda seen: seen.patches >= 3, "three PATCHes")
             proxy.trickling = True  # from now on every answer comes one byte every 0.5 s
+            trickling_since = time.monotonic()
             code, out, err = _finish(process, timeout=120)
         finally:
             _stop(process)
-        elapsed = time.monotonic() - started
+        elapsed, since = time.monotonic() - started, time.monotonic() - trickling_since
         assert proxy.trickled >= 1
         assert code == 4, out[-3000:] + err[-2000:]
-        # per read, 0.5 s is well within the 2 s timeout: only a deadline per exchange stops it
-        assert elapsed <= max_time + timeout + 5, elapsed
+        # per read, 0.5 s is well within the 2 s timeout: only a deadline per exchange stops it. Then
+        # the exchange in flight, the wait for a PATCH without answer, one attempt of the restore
+        assert since <= 3 * timeout + 10, (since, err[-3000:])
+        assert elapsed <= max_time + timeout + 15, elapsed  # 15: the interpreter's start, under load
         assert "Traceback" not in out + err
         stopped = [line for line in err.splitlines() if "stopped answering" in line]
         assert len(stopped) == 1 and str(journal) in stopped[0], err
