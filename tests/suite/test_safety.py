@@ -321,8 +321,8 @@ def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
     finally:
         _stop(process)
     assert code in (0, 5), out[-3000:] + err[-2000:]
-    if code == 5:
-        assert "rules not finished" in err, out[-3000:] + err[-2000:]
+    if code == 5:  # the deadline came first; every rule may have been exercised by then
+        assert "rules not finished" in err or "stopped early: --max-time" in out, out[-3000:] + err[-2000:]
     assert len(hostile.log) > 30
     assert hostile.busiest_second() <= 11
 

@@ -235,8 +235,8 @@ class Run:
         bound = f", at most {left:.0f} s more" if left is not None else ""
         customers = len(self.target.customer_ids)
         return (
-            f"qflow-contracts: {name} received: finishing the restore of {customers} customer(s) first"
-            f"{bound}; a third signal abandons it{finish}"
+            f"qflow-contracts: {name} received: finishing the restore first ({customers} customer(s)"
+            f"{bound}); a third signal abandons it{finish}"
         )
 
     # ---- the end ----------------------------------------------------------------------------
