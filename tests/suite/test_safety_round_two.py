@@ -257,6 +257,7 @@ def test_429_and_503_with_retry_after_are_waited_out_never_findings(tmp_path: Pa
         line = next(line for line in err.splitlines() if "throttled the run" in line)
         assert "3 throttled answer(s)" in line
         assert "rule-15" in out and "NOT CONFORMANT" not in out
+        assert "3 throttled answer(s)" in report.read_text()
         assert records(url) == before
 
 
