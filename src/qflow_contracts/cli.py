@@ -1,5 +1,5 @@
 """`qflow-contracts run`: the conformance suite against a server, in this process.
-`qflow-contracts restore --journal PATH`: finish the restore of a run that was killed.
+`qflow-contracts restore --journal PATH --base-url URL`: finish the restore of a run that was killed.
 
 Exit codes (`qflow_contracts.exitcodes.ExitCode`): 0 conformant, 1 not conformant, 2 bad usage or
 set-up, 3 server unavailable, 4 restore incomplete (the journal named), 5 incomplete, 128 + N

@@ -126,23 +126,6 @@ def test_other_signals_restore_as_sigterm_does_and_core_dumps_are_off(tmp_path: 
         assert '"kind":"done"' in (tmp_path / "j.jsonl").read_text()
 
 
-def test_two_sigints_at_once_exit_130_without_a_traceback(tmp_path: Path) -> None:
-    hostile = Hostile()
-    with serve(hostile) as url:
-        before = records(url)
-        process = _start(url, tmp_path, *_ids(), "--rate-limit", "50")
-        try:
-            hostile.wait_until(lambda seen: seen.patches >= 3, "three PATCHes")
-            process.send_signal(signal.SIGINT)
-            process.send_signal(signal.SIGINT)
-            code, out, err = _finish(process)
-        finally:
-            _stop(process)
-        assert code == 130, out[-3000:] + err[-2000:]
-        assert "Traceback" not in out + err
-        assert records(url) == before
-
-
 # ---- item 5 and "Also": credentials ----------------------------------------------------------
 
 

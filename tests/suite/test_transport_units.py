@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -23,7 +25,9 @@ from qflow_contracts.config import ConfigError, has_userinfo, settings
 from qflow_contracts.suite.answers import MAX_DEPTH, depth, screen
 from qflow_contracts.suite.deadline import DeadlineTransport
 from qflow_contracts.suite.http import DeadlineReached, Pacer, Policy, SafeTransport, Unavailable
+from qflow_contracts.suite.lifecycle import open_run
 from qflow_contracts.suite.runlock import Locked, RunLock
+from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.throttle import MAX_WAIT, SLOWEST_INTERVAL, retry_after, throttle_wait
 
 # ---- a deadline per exchange ---------------------------------------------------------------------
@@ -82,6 +86,54 @@ def test_headers_trickling_byte_by_byte_end_at_the_exchanges_deadline(trickling:
         http.get(f"http://127.0.0.1:{trickling}/API/Customers/1")
     # 40 bytes at 0.2 s each would take 8 s; every read arrives well within the 1 s timeout
     assert time.monotonic() - started < 2.5
+
+
+# ---- signals ------------------------------------------------------------------------------------
+
+
+def test_a_signal_arriving_while_a_line_is_printed_is_no_traceback(tmp_path: Path) -> None:
+    """A second signal whose handler runs while the first one's line is being written to the same
+    buffered stream: printing there again would raise "reentrant call" (a traceback, not exit 130)."""
+    terminal = os.open(tmp_path / "terminal", os.O_WRONLY | os.O_CREAT, 0o600)
+    fired: list[bool] = []
+
+    class Raw(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            if not fired:
+                fired.append(True)  # the second signal arrives now, mid-write
+                run._on_signal(signal.SIGINT, None)
+            return len(data)
+
+        def fileno(self) -> int:
+            return terminal
+
+    out = io.TextIOWrapper(io.BufferedWriter(Raw()), line_buffering=True)
+    run = open_run(Target(base_url="http://h/API", customer_ids=(1,)), out=out)
+    run.install_signals()
+    try:
+        run.signum = signal.SIGINT  # the first signal was received: its line is being printed
+        run.say("qflow-contracts: SIGINT received: stopping, then restoring")
+    finally:
+        run.uninstall_signals()
+        os.close(terminal)
+    assert fired
+    assert "SIGINT received: finishing the restore first" in (tmp_path / "terminal").read_text()
+
+
+def test_every_signal_that_ends_a_run_politely_is_handled_and_core_dumps_are_off() -> None:
+    import resource
+
+    run = open_run(Target(base_url="http://h/API", customer_ids=(1,)), out=io.StringIO())
+    try:
+        run.install_signals()
+        for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
+            assert signal.getsignal(getattr(signal, name)) == run._on_signal, name
+        assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+    finally:
+        run.uninstall_signals()
 
 
 # ---- throttles -----------------------------------------------------------------------------------

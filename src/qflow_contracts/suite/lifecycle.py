@@ -173,15 +173,22 @@ class Run:
         """`say`, from a signal handler: one unbuffered write, safe when the handler interrupted a
         print to the same stream."""
         data = (self.target.mask(line) + "\n").encode("utf-8", "replace")
-        if self._fd is None:
-            with contextlib.suppress(AttributeError, OSError, ValueError):
-                self._fd = os.dup(self.out.fileno())
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.write(self._fd, data)
                 return
         with contextlib.suppress(RuntimeError, ValueError):
             self.out.write(data.decode("utf-8"))
+
+    def _terminal_fd(self) -> int | None:
+        """A copy of the descriptor `out` writes to; under plain pytest, whose capture already
+        holds stderr, the one pytest saved for the terminal."""
+        capturing = getattr(self.capture, "_global_capturing", None)
+        saved = getattr(getattr(capturing, "err", None), "targetfd_save", None)
+        try:
+            return os.dup(saved if isinstance(saved, int) else self.out.fileno())
+        except (AttributeError, OSError, ValueError):
+            return None
 
     def install_signals(self) -> None:
         """SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM stop the run and restore:
@@ -191,8 +198,7 @@ class Run:
             return
         no_core_dumps()
         if self._fd is None:
-            with contextlib.suppress(AttributeError, OSError, ValueError):
-                self._fd = os.dup(self.out.fileno())
+            self._fd = self._terminal_fd()
         for name in SIGNALS:
             number = getattr(signal, name, None)
             if number is None:
@@ -207,6 +213,10 @@ class Run:
         for number, previous in self._previous.items():
             signal.signal(number, previous)
         self._previous.clear()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         """The first signal stops the run (the restore follows); a second says what is left of the
