@@ -258,6 +258,8 @@ def test_a_non_2xx_answer_quoting_another_customers_record_is_withheld() -> None
     assert stand_in is not None and b"medical" not in stand_in and b"102" in stand_in
     plain = json.dumps({"Message": "The request is invalid.", "ModelState": {"customer.Sex": ["bad"]}})
     assert policy.withhold(request, 400, plain.encode()) is None
+    own = json.dumps({"CustomerId": 101, "CustomProperties": {"CustomerId": "102"}})  # the customer's data
+    assert policy.withhold(request, 200, own.encode()) is None
 
 
 # ---- one run at a time ---------------------------------------------------------------------------

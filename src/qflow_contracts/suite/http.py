@@ -276,14 +276,15 @@ class Policy:
 
 
 def _objects(document: Any) -> list[dict[str, Any]]:
-    """Every JSON object in `document`, at any depth (answers are screened for depth first)."""
+    """Every JSON object in `document`, at any depth (answers are screened for depth first), but
+    a CustomProperties dictionary: its keys are the customer's data, not a record's properties."""
     found: list[dict[str, Any]] = []
     pending = [document]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
             found.append(item)
-            pending.extend(item.values())
+            pending.extend(v for k, v in item.items() if str(k).lower() != "customproperties")
         elif isinstance(item, list):
             pending.extend(item)
     return found
