@@ -653,7 +653,9 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     reason = stop_reason(run)
     info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
     if isinstance(run.transport.stopped, Unavailable):
-        where = f"; the journal {run.journal.path} holds the originals" if run.journal is not None else ""
+        where = ""
+        if run.journal is not None and str(run.journal.path) not in info.restore:
+            where = f"; the journal {run.journal.path} holds the originals"
         say(f"qflow-contracts: the server stopped answering ({run.transport.stopped}); {info.restore}{where}")
     if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
         info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
