@@ -433,7 +433,11 @@ def _lock(run: Run) -> None:
     candidates = list(unfinished(state_folder(), target.base_url)) + list(run.lock.previous.values())
     over = target.over_journal.resolve() if target.over_journal is not None else None
     if over is not None:
-        run.over = _over(target, over)
+        try:
+            run.over = _over(target, over)
+        except SetupError:
+            run.lock.release()
+            raise
     seen: set[Path] = set()
     for path in candidates:
         if path.resolve() in seen or path.resolve() == over or path.resolve() == target.journal.resolve():
