@@ -25,8 +25,9 @@ from qflow_contracts.config import ConfigError, has_userinfo, settings
 from qflow_contracts.suite.answers import MAX_DEPTH, depth, screen
 from qflow_contracts.suite.deadline import DeadlineTransport
 from qflow_contracts.suite.http import DeadlineReached, Pacer, Policy, SafeTransport, Unavailable
-from qflow_contracts.suite.lifecycle import open_run
-from qflow_contracts.suite.runlock import Locked, RunLock
+from qflow_contracts.suite.journal import Journal, state_folder
+from qflow_contracts.suite.lifecycle import SetupError, open_run, preflight
+from qflow_contracts.suite.runlock import Locked, RunLock, lock_folder
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.throttle import MAX_WAIT, SLOWEST_INTERVAL, retry_after, throttle_wait
 
@@ -297,3 +298,38 @@ def test_a_header_given_on_the_command_line_is_warned_about(capsys: pytest.Captu
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(lines) == 2
     assert "use --header-env" in lines[0] and "abcdefgh" not in lines[0]
+
+
+def _killed_runs_journal(path: Path, base_url: str, ids: tuple[int, ...]) -> None:
+    journal = Journal(path)
+    journal.start(base_url, ids, ())
+    for cid in ids:
+        journal.original(cid, {"CustomerId": cid, "Notes": "before"}, b"{}")
+    journal.change("application/json", json.dumps({"CustomerId": ids[0], "Notes": "run's"}).encode())
+    journal.close()
+
+
+def test_an_unfinished_journal_refuses_the_run_before_any_request_and_lets_go_of_the_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = state_folder() / "run-old.jsonl"
+    _killed_runs_journal(old, "http://127.0.0.1:9/API", (1, 2))
+
+    def refusal(**kwargs: Any) -> str:
+        target = Target(base_url="http://127.0.0.1:9/API", journal=tmp_path / "new.jsonl", **kwargs)
+        run = open_run(target, out=io.StringIO())
+        with pytest.raises(SetupError) as refused:
+            preflight(run)
+        assert run.transport.traffic.sent == 0 and refused.value.code == 2
+        again = RunLock(lock_folder(state_folder()), target.base_url, target.customer_ids).acquire()
+        again.release()  # the refused run holds no lock
+        return refused.value.line
+
+    line = refusal(customer_ids=(2, 3))
+    assert f"{old} unfinished for customer(s) 2" in line
+    assert f"`qflow-contracts restore --journal {old} --base-url http://127.0.0.1:9/API`" in line
+    assert "also holds customer(s) 2" in refusal(customer_ids=(1,), over_journal=old)
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    _killed_runs_journal(elsewhere, "http://127.0.0.1:8/API", (1,))
+    assert "not of http://127.0.0.1:9/API" in refusal(customer_ids=(1, 2), over_journal=elsewhere)
