@@ -27,6 +27,8 @@ from qflow_contracts.suite.deadline import DeadlineTransport
 from qflow_contracts.suite.http import DeadlineReached, Pacer, Policy, SafeTransport, Unavailable
 from qflow_contracts.suite.journal import Journal, state_folder
 from qflow_contracts.suite.lifecycle import SetupError, open_run, preflight
+from qflow_contracts.suite.model import load_facts
+from qflow_contracts.suite.policy import Policy as MachinePolicy
 from qflow_contracts.suite.runlock import Locked, RunLock, lock_folder
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.throttle import MAX_WAIT, SLOWEST_INTERVAL, retry_after, throttle_wait
@@ -333,3 +335,13 @@ def test_an_unfinished_journal_refuses_the_run_before_any_request_and_lets_go_of
     elsewhere = tmp_path / "elsewhere.jsonl"
     _killed_runs_journal(elsewhere, "http://127.0.0.1:8/API", (1,))
     assert "not of http://127.0.0.1:9/API" in refusal(customer_ids=(1, 2), over_journal=elsewhere)
+
+
+def test_a_property_read_with_a_replacement_character_is_never_written_on_a_deployment() -> None:
+    record = {"CustomerId": 1, "PersonalId": "P1", "Notes": "a\ufffdb", "FirstName": "Ann"}
+    policy = MachinePolicy(Target(base_url="http://h/API", customer_ids=(1,)), load_facts(), {1: record})
+    assert not policy.may_set(1, "Notes") and policy.may_set(1, "FirstName")
+    assert not policy.allowed({"CustomerId": 1, "Notes": "x"})
+    mock = Target(base_url="http://h/API", customer_ids=(1,), owned=True)
+    owned = MachinePolicy(mock, load_facts(), {1: record})
+    assert owned.may_set(1, "Notes")
