@@ -41,6 +41,7 @@ from qflow_contracts.suite.lifecycle import (
     signal_code,
     target_for,
 )
+from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
 from qflow_contracts.suite.restore import restore
 from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send the credentials to the base URL the journal names, without naming it again",
     )
-    for key in ("headers", "header-envs", "rate-limit", "request-timeout", "restore-time"):
+    for key in ("headers", "header-envs", "rate-limit", "request-timeout", "restore-time", "keep-journal"):
         _add(back, next(o for o in OPTIONS if o.key == key))
     spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
     spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
@@ -215,12 +216,12 @@ def restore_journal(flags: dict[str, Any]) -> int:
     except Locked as error:
         raise SetupError(ExitCode.USAGE, str(error)) from None
     try:
-        return _restore_locked(target, written, path)
+        return _restore_locked(target, written, path, keep=bool(flags.get("keep_journal")))
     finally:
         lock.release()
 
 
-def _restore_locked(target: Target, written: Written, path: Path) -> int:
+def _restore_locked(target: Target, written: Written, path: Path, *, keep: bool) -> int:
     """The restore of `written`, its customers locked."""
     run = open_run(target, out=sys.stderr)
     run.restoring = True
@@ -228,6 +229,13 @@ def _restore_locked(target: Target, written: Written, path: Path) -> int:
     if run.transport.policy is not None:
         for record in written.originals.values():
             run.transport.policy.learn(record)
+    notes: list[str] = []
+    try:
+        run.journal = Journal(path, existing=True)
+    except JournalError as error:  # the restore works from what was read; it cannot mark it done
+        notes.append(f"restore: {error}; the restore goes on without writing it")
+    else:
+        run.transport.journal, run.transport.ownership = run.journal, Ownership(written.originals)
     run.install_signals()
     try:
         print(
@@ -235,15 +243,21 @@ def _restore_locked(target: Target, written: Written, path: Path) -> int:
             f"{target.mask(written.base_url)} from {path}"
         )
         verdict = restore(run.http, written, target.mask)
+        verdict.notes += notes
+        if run.journal is not None and run.journal.broken is not None:
+            verdict.notes.append(f"restore: {run.journal.broken}; the restore went on from memory")
         for line in verdict.lines():
             print(line)
-        if verdict.ok:
-            journal = Journal(path, existing=True)
-            journal.done(verdict.summary())
-            journal.close()
-            return int(ExitCode.CONFORMANT)
-        return int(ExitCode.RESTORE_INCOMPLETE)
+        if not verdict.ok:
+            return int(ExitCode.RESTORE_INCOMPLETE)
+        if run.journal is not None:
+            trouble = run.journal.finish(verdict.summary(), keep=keep)
+            if trouble is not None:
+                print(f"qflow-contracts: {trouble}")
+        return int(ExitCode.CONFORMANT)
     finally:
+        if run.journal is not None:
+            run.journal.close()
         run.uninstall_signals()
         run.http.close()
 

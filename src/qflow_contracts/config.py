@@ -102,6 +102,7 @@ OPTIONS: tuple[Option, ...] = (
         "path",
         "take over this unfinished journal of a killed run: its originals are this run's",
     ),
+    Option("keep-journal", "bool", "keep the records in the journal after a proven restore"),
     Option("junit-xml", "path", "write the JUnit XML report (one testcase per rule) here"),
     Option("report", "path", "write the Markdown report here"),
     Option("html", "path", "write the self-contained HTML report here"),
@@ -129,6 +130,7 @@ class Settings:
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     journal: Path | None = None
     over_unfinished_journal: Path | None = None
+    keep_journal: bool = False
     junit_xml: Path | None = None
     report: Path | None = None
     html: Path | None = None

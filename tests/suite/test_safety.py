@@ -111,7 +111,9 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
         after = records(url)
     assert hostile.edit is not None and hostile.edit.done
     assert code == 4, out[-3000:] + err[-2000:]
-    assert "conflict: customer 103 Notes holds" in out + err
+    conflict = [line for line in err.splitlines() if line.startswith("restore: customer 103 Notes:")]
+    assert len(conflict) == 1 and "conflict with another user" in conflict[0], err[-2000:]
+    assert '"set by another user during the run"' in conflict[0]
     assert json.loads(after[103])["Notes"] == "set by another user during the run"
     assert same_records(before, after) == ["103.Notes"]
 

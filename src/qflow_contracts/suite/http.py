@@ -34,7 +34,8 @@ import httpx
 
 from qflow_contracts.suite.answers import Problem, screen
 from qflow_contracts.suite.deadline import DeadlineTransport, exchange_deadline
-from qflow_contracts.suite.journal import Journal, documents
+from qflow_contracts.suite.journal import Journal, JournalUnwritable, documents
+from qflow_contracts.suite.ownership import Caused, Ownership
 from qflow_contracts.suite.throttle import MAX_IN_A_ROW, MAX_WAIT, SLOWEST_INTERVAL, throttle_wait
 
 INT32_MAX = 2**31 - 1
@@ -46,6 +47,9 @@ CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)",
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 
 
+NO_CACHE = (("Cache-Control", "no-cache"), ("Pragma", "no-cache"))
+"""Sent with every GET: a cache between the suite and the server must ask the server again, so a
+read proves what the server holds (issue 20 item 2)."""
 POOL = 4
 """The most requests a run has in flight at once, and the connections it keeps open."""
 
@@ -361,6 +365,7 @@ class SafeTransport(httpx.BaseTransport):
         restore_time: float = 120.0,
         policy: Policy | None = None,
         journal: Journal | None = None,
+        ownership: Ownership | None = None,
         on_request: Callable[[], None] | None = None,
         on_malformed: Callable[[httpx.Request, Problem], None] | None = None,
         inner: httpx.BaseTransport | None = None,
@@ -375,6 +380,8 @@ class SafeTransport(httpx.BaseTransport):
         """When the restore's own time is over (set by `restoring`)."""
         self.policy = policy
         self.journal = journal
+        self.ownership = ownership
+        """What each PATCH made the server store (set with the journal, once the originals are read)."""
         self.on_request = on_request
         self.on_malformed = on_malformed
         self.inner = inner or DeadlineTransport(
@@ -425,11 +432,15 @@ class SafeTransport(httpx.BaseTransport):
                 self.stop(error)
                 raise
         request.read()
+        if request.method == "GET":
+            for name, value in NO_CACHE:
+                request.headers[name] = value
+        number: int | None = None
         journaled, in_a_row = False, 0
         while True:
             self._wait_for_slot()
-            if request.method == "PATCH" and self.journal is not None and not journaled:
-                self.journal.change(request.headers.get("content-type", ""), request.content)
+            if not journaled:
+                number = self._journal_change(request)
                 journaled = True
             response, content = self._exchange(request)
             wait = throttle_wait(response.status_code, response.headers.get("retry-after"), in_a_row + 1)
@@ -440,8 +451,7 @@ class SafeTransport(httpx.BaseTransport):
         content, problem = screen(content)
         if problem is not None and self.on_malformed is not None:
             self.on_malformed(request, problem)
-        if request.method == "PATCH" and self.journal is not None and 200 <= response.status_code < 300:
-            self._journal_stored(request, content)
+        self._journal_answer(request, number, response.status_code, content)
         if self.policy is not None:
             stand_in = self.policy.withhold(request, response.status_code, content)
             if stand_in is not None:
@@ -544,19 +554,43 @@ class SafeTransport(httpx.BaseTransport):
         self.pacer.hold(self.clock() + wait)
         self.pacer.slow()
 
-    def _journal_stored(self, request: httpx.Request, content: bytes) -> None:
-        """Journal what the answer says was stored, for the properties this PATCH sent."""
-        assert self.journal is not None
+    def _journal_change(self, request: httpx.Request) -> int | None:
+        """Journal a PATCH body before it is sent; its number. A journal that cannot take it stops
+        the run before the PATCH (during the restore, which works from memory, the PATCH still goes)."""
+        if request.method != "PATCH" or self.journal is None:
+            return None
+        content_type = request.headers.get("content-type", "")
         try:
-            answer = json.loads(content)
-        except (ValueError, RecursionError):
+            number = self.journal.change(content_type, request.content)
+        except JournalUnwritable as error:
+            if self.restoring_now:
+                return None
+            self.stop(error)
+            raise
+        if self.ownership is not None:
+            self.ownership.sending(number, _bodies(content_type, request.content))
+        return number
+
+    def _journal_answer(
+        self, request: httpx.Request, number: int | None, status: int, content: bytes
+    ) -> None:
+        """Journal that a PATCH was answered and what it (or the read after it) shows was stored."""
+        if self.journal is None or (request.method == "PATCH" and number is None):
             return
-        if not isinstance(answer, dict) or not isinstance(answer.get("CustomerId"), int):
-            return
-        sent = documents(request.headers.get("content-type", ""), request.content.decode("utf-8", "replace"))
-        values = _written(sent, answer)
-        if values and (self.policy is None or answer["CustomerId"] in self.policy.patchable):
-            self.journal.stored(int(answer["CustomerId"]), values)
+        entries: list[Caused] = []
+        if request.method == "PATCH" and number is not None:
+            record = _record(content) if 200 <= status < 300 else None
+            entries = self.ownership.answered(number, record) if self.ownership is not None else []
+        elif request.method == "GET" and status == 200 and self.ownership is not None:
+            entries = self.ownership.read(_record(content))
+        try:
+            if number is not None:
+                self.journal.answered(number, status, entries)
+            for entry in entries if number is None else ():  # a read after a PATCH
+                self.journal.stored(entry)
+        except JournalUnwritable as error:
+            if not self.restoring_now:
+                self.stop(error)  # kept in memory; nothing more is changed without a journal
 
     def _lost(self, error: Unavailable, request: httpx.Request | None = None) -> Unavailable:
         if request is not None and request.method == "PATCH":
@@ -581,31 +615,14 @@ class SafeTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def _written(sent: list[dict[str, Any]], answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer's values of what the PATCH wrote: properties sent with a value (`null` leaves a
-    property as it is, so a value found there is not this run's), and of a dictionary only the
-    keys sent (contract rule 5)."""
-    names: set[str] = set()
-    keys: dict[str, set[str]] = {}
-    for body in sent:
-        for key, value in body.items():
-            if not isinstance(key, str) or value is None:
-                continue
-            base, bracket, rest = key.partition("[")
-            if bracket:
-                keys.setdefault(base.lower(), set()).add(rest.rstrip("]"))
-            elif isinstance(value, dict):
-                keys.setdefault(base.lower(), set()).update(str(k) for k in value)
-            else:
-                names.add(base.lower())
-    values: dict[str, Any] = {}
-    for name, value in answer.items():
-        if name == "CustomerId":
-            continue
-        if name.lower() in keys and isinstance(value, dict):
-            chosen = {k: v for k, v in value.items() if k in keys[name.lower()]}
-            if chosen:
-                values[name] = chosen
-        elif name.lower() in names:
-            values[name] = value
-    return values
+def _record(content: bytes) -> Any:
+    """An answer's JSON document, None when it is not JSON."""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _bodies(content_type: str, content: bytes) -> list[dict[str, Any]]:
+    """The documents a PATCH body carries, as a server reads them."""
+    return documents(content_type, content.decode("utf-8", "replace"))

@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -54,6 +54,7 @@ from qflow_contracts.suite.journal import (
     state_folder,
     unfinished,
 )
+from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.restore import (
     RestoreVerdict,
     UnreadableCustomer,
@@ -124,6 +125,7 @@ def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ..
         restore_time=settings.restore_time or DEFAULT_RESTORE_TIME,
         journal=journal,
         over_journal=settings.over_unfinished_journal,
+        keep_journal=settings.keep_journal,
     )
 
 
@@ -505,10 +507,18 @@ def _journal_originals(run: Run) -> None:
         else:
             run.journal.original(cid, run.originals[cid], run.raw[cid])
     if over is not None:
-        for content_type, body in over.changes:
-            run.journal.change(content_type, body.encode("utf-8", "surrogateescape"))
-        for cid, values in over.stored:
-            run.journal.stored(cid, values)
+        numbers: dict[int | None, int] = {}
+        for change in over.changes:
+            numbers[change.number] = run.journal.change(
+                change.content_type, change.body.encode("utf-8", "surrogateescape")
+            )
+        for old, new in numbers.items():
+            if old is not None and old in over.answered:
+                caused = [replace(e, change=new) for e in over.stored if e.change == old]
+                run.journal.answered(new, 0, caused)  # 0: its status is the killed run's journal's
+        for entry in over.stored:
+            if entry.change is None or entry.change not in numbers:
+                run.journal.stored(replace(entry, change=numbers.get(entry.change)))
         run.say(
             f"qflow-contracts: taking over the unfinished journal {over.path}: its originals are "
             "this run's, and its changes are restored with this run's"
@@ -546,10 +556,13 @@ def _read_and_journal(run: Run) -> None:
     if target.journal is not None and run.journal is None:
         try:
             run.journal = Journal(target.journal)
-        except JournalError as error:
+            run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
+            _journal_originals(run)
+        except JournalError as error:  # nothing was changed yet
+            if run.journal is not None:
+                run.journal.close()
             raise SetupError(ExitCode.USAGE, str(error)) from None
-        run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
-        _journal_originals(run)
+        run.transport.ownership = Ownership({cid: run.originals[cid] for cid in target.customer_ids})
         run.transport.journal = run.journal
         run.say(f"qflow-contracts: journal {target.journal} ({restore_command(target, target.journal)})")
 
@@ -613,21 +626,26 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             )
         elif run.journal is None:
             info.restore, info.restore_ok = "restore: not needed (nothing was changed)", True
-        elif not read(run.journal.path).changes:
+        elif not run.journal.written.changes:
             info.restore, info.restore_ok = "restore: not needed (no PATCH was sent)", True
-            run.journal.done(info.restore)
+            _finish_journal(run, info.restore, say)
         else:
             if run.transport.patch_in_doubt:
                 time.sleep(min(target.request_timeout, 10.0))  # a PATCH without answer may still land
-            written = read(run.journal.path)
+            written = run.journal.written  # in memory: the restore never needs the disk
             with run.evidence.spending("restore"):
                 verdict = restore(run.http, written, target.mask)
             run.verdict = verdict
+            if run.journal.broken is not None:
+                verdict.notes.append(
+                    f"restore: {run.journal.broken}; the restore worked from memory, and the journal "
+                    "on disk may lack the last changes"
+                )
             for line in verdict.lines()[:-1]:
                 say(line)
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
             if verdict.ok:
-                run.journal.done(verdict.summary())
+                _finish_journal(run, verdict.summary(), say)
                 run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
                 _finish_over(run)
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
@@ -672,10 +690,23 @@ def _finish_over(run: Run) -> None:
         return
     try:
         journal = Journal(run.over.path, existing=True)
-        journal.done(f"restored by the run of the journal {run.journal.path}")
+        trouble = journal.finish(
+            f"restored by the run of the journal {run.journal.path}", keep=run.target.keep_journal
+        )
         journal.close()
+        if trouble is not None:
+            run.say(f"qflow-contracts: {trouble}")
     except (JournalError, OSError) as error:
         run.say(f"qflow-contracts: could not mark {run.over.path} done ({error})")
+
+
+def _finish_journal(run: Run, summary: str, say: Callable[[str], None]) -> None:
+    """Mark the journal done and drop the records' contents (unless --keep-journal); say what the
+    disk did not take."""
+    assert run.journal is not None
+    trouble = run.journal.finish(summary, keep=run.target.keep_journal)
+    if trouble is not None:
+        say(f"qflow-contracts: {trouble}")
 
 
 def _pacing_evidence(run: Run) -> None:

@@ -1,30 +1,56 @@
-"""Putting the given customers back as the run found them, from the journal (contract rule 13).
+"""Putting the given customers back as the run found them, and proving it (contract rule 13).
 
-A property is put back only where it still holds a value this run wrote there (a value one of its
-PATCHes sent, or the form a PATCH answer said it was stored in). Any other difference is someone
-else's change: it is left as they set it and reported as a conflict. Each restored record is read
-again to prove it; DOB is compared by calendar date (contract rule 1).
+The proof is the whole record: every customer given ends as exactly one of
+
+- **restored**: the restore PATCHed it, and it reads back as it was: every property, DOB by
+  instant and form (contract rule 1), `CustomProperties` key by key;
+- **untouched**: it read back as it was without a PATCH (and the journal agrees);
+- **a named problem**: one `Problem` per slot that does not read back, saying why.
+
+A slot is put back only where it still holds the last value this run left there: a value the
+server stored in answer to one of the run's PATCHes (`ownership.py`; also a change the server made
+unasked, which is the server's doing, not another user's). Anything else is another user's change:
+left as they set it, a conflict. A read that disagrees with what the journal or the restore's own
+PATCH answered is repeated once after a short pause (a cache that ignores `no-cache`); if the
+server's GET still disagrees with its PATCH answer, the record is not proven.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import enum
 import functools
 import json
-import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, UnsafeRequest, side_by_side
 from qflow_contracts.suite.journal import Written, documents
+from qflow_contracts.suite.ownership import Owned, owned, sent_slots, targets
+from qflow_contracts.suite.slots import (
+    ABSENT,
+    DICTIONARY,
+    OFFSET,
+    dictionary_key,
+    same_slot,
+    slot_value,
+    slots,
+)
 
-SELECTORS = ("CustomerId", "PersonalIdTypeId", "PersonalIdTypeExtRef")
-"""They select the record a PATCH changes: a PATCH cannot put them back."""
-OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 SHOWN = 80
+PAUSE = 0.5
+"""Seconds the restore waits before it reads again a record whose read disagreed."""
+
+
+@functools.cache
+def selectors() -> frozenset[str]:
+    """The properties that select a record (`x-qflow-identity` in the spec): PATCH never changes
+    them, so it cannot put them back (contract rule 5)."""
+    return frozenset(p.name for p in customer_properties() if p.identity)
 
 
 class UnreadableCustomer(Exception):
@@ -56,278 +82,346 @@ def same_value(name: str, before: Any, after: Any) -> bool:
     return bool(before == after and type(before) is type(after))
 
 
-def same_record(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """Every property of `before` equal in `after` (DOB by calendar date)."""
-    return all(same_value(name, value, after.get(name, ...)) for name, value in before.items())
+class Why(enum.Enum):
+    """Why a slot does not read back as it was."""
+
+    CONFLICT = "conflict with another user"
+    SERVER = "the server's own change"
+    NULL = "cannot be put back by PATCH (it was null)"
+    ABSENT_KEY = "cannot be put back by PATCH (the key was absent)"
+    SELECTOR = "cannot be put back by PATCH (it selects the record)"
+    DOB_OFFSET = "cannot be put back by PATCH (DOB was read without an offset)"
+    NOT_TAKEN = "the restore did not take"
+    UNREADABLE = "unreadable"
 
 
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not OFFSET.search(value):
-        return None
-    try:
-        return dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value.replace("z", "Z")))
-    except ValueError:
-        return None
+TODO: dict[Why, str] = {
+    Why.CONFLICT: "someone else changed it after this run did, so it was left as they set it: "
+    "check with them before putting the original back by hand",
+    Why.SERVER: "the server changed it when this run PATCHed other properties (contract rule 5): "
+    "put the original back by hand and report the server's behaviour to its vendor",
+    Why.NULL: "a PATCH leaves a null value as it is: clear it by hand if it must be empty again",
+    Why.ABSENT_KEY: "a PATCH cannot remove a key: remove it by hand if it must go",
+    Why.SELECTOR: "a PATCH never changes the properties that select a record: fix it by hand",
+    Why.DOB_OFFSET: "a PATCH needs DOB with an offset: set it back by hand in the server's own form",
+    Why.NOT_TAKEN: "the server answered the restore's PATCH but kept the value: put it back by hand, "
+    "then run qflow-contracts restore --journal again",
+    Why.UNREADABLE: "the server's reads do not show what it stores (a cache that ignores no-cache?): "
+    "check the record by hand, then run qflow-contracts restore --journal again",
+}
 
 
-def _loosely_equal(name: str, written: Any, found: Any) -> bool:
-    """`found` is what `written` is stored as: equal, the same number or text (Json.NET converts
-    "1" to 1 and 1 to "1"), or for DOB the same calendar date or instant."""
-    if written == found and type(written) is type(found):
-        return True
-    if name == "DOB":
-        if same_value(name, written, found):
-            return True
-        one, two = _instant(written), _instant(found)
-        return one is not None and two is not None and one == two
-    if isinstance(written, (str, int, float)) and isinstance(found, (str, int, float)):
-        return not isinstance(found, bool) and str(written).strip() == str(found).strip()
-    return False
-
-
-@dataclass
-class Writes:
-    """Every value this run wrote, per customer and property (CustomProperties per key)."""
-
-    values: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
-
-    def add(self, customer_id: int, name: str, value: Any) -> None:
-        self.values.setdefault((customer_id, name), []).append(value)
-
-    def ours(self, customer_id: int, name: str, found: Any) -> bool:
-        """Whether `found` is a value this run wrote to `name` of `customer_id`."""
-        base = name.split("[")[0]
-        return any(_loosely_equal(base, value, found) for value in self.values.get((customer_id, name), ()))
-
-
-def _canonical(name: str, record: dict[str, Any]) -> str | None:
-    for key in record:
-        if key.lower() == name.lower():
-            return key
-    return None
-
-
-def _targets(body: dict[str, Any], written: Written) -> list[int]:
-    """The given customers a PATCH body targets (contract rule 4)."""
-    found: list[int] = []
-    for key, value in body.items():
-        if isinstance(key, str) and key.lower() == "customerid":
-            number = value if isinstance(value, int) and not isinstance(value, bool) else None
-            if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-                number = int(value)
-            if number is not None:
-                number = (number + 2**31) % 2**32 - 2**31
-                if number in written.originals:
-                    found.append(number)
-    if found:
-        return found
-    pid = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "personalid"), None)
-    if pid in (None, ""):
-        return []
-    return [cid for cid, record in written.originals.items() if record.get("PersonalId") == str(pid)]
-
-
-def writes(written: Written) -> Writes:
-    """The values a journal says this run wrote."""
-    result = Writes()
-    for content_type, text in written.changes:
-        for body in documents(content_type, text):
-            for cid in _targets(body, written):
-                original = written.originals[cid]
-                for key, value in body.items():
-                    if not isinstance(key, str):
-                        continue
-                    if key.lower().startswith("customproperties[") and key.endswith("]"):
-                        result.add(cid, f"CustomProperties[{key[len('CustomProperties[') : -1]}]", value)
-                        continue
-                    name = _canonical(key, original) or key
-                    if name == "CustomProperties" and isinstance(value, dict):
-                        for entry, item in value.items():
-                            result.add(cid, f"CustomProperties[{entry}]", item)
-                    else:
-                        result.add(cid, name, value)
-    for cid, values in written.stored:
-        for name, value in values.items():
-            if name == "CustomProperties" and isinstance(value, dict):
-                for entry, item in value.items():
-                    result.add(cid, f"CustomProperties[{entry}]", item)
-            else:
-                result.add(cid, name, value)
-    return result
-
-
-@dataclass
-class Conflict:
-    """A property someone else changed since the run wrote it (or never written by the run): left as
-    found."""
+@dataclass(frozen=True)
+class Problem:
+    """One slot of one customer that does not read back as it was, and what to do about it."""
 
     customer_id: int
     name: str
+    """The property (`CustomProperties[key]` for one key); empty for the whole record."""
+    original: str
+    """The value before the run, masked and shortened (empty for the whole record)."""
     found: str
+    """The value found at the end, masked and shortened (empty for the whole record)."""
+    why: Why
+    todo: str
+    """What the user should do, one sentence."""
+    detail: str = ""
+    """Why in the server's words (an HTTP status), masked; may be empty."""
+
+    def line(self) -> str:
+        """One line: customer, property, from -> to, why, what to do."""
+        what = f" {self.name}: {self.original} -> {self.found}" if self.name else ""
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"restore: customer {self.customer_id}{what}: {self.why.value}{detail}; {self.todo}"
 
 
 @dataclass
 class RestoreVerdict:
-    """What the restore found, customer by customer."""
+    """What the restore proved, customer by customer."""
 
+    given: tuple[int, ...] = ()
     restored: list[int] = field(default_factory=list)
     untouched: list[int] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     lost: str | None = None
     journal: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Lines about the restore itself (a journal that could not be written)."""
+
+    @property
+    def conflicts(self) -> list[Problem]:
+        """The problems that are another user's change."""
+        return [p for p in self.problems if p.why is Why.CONFLICT]
+
+    @property
+    def with_problems(self) -> list[int]:
+        """The customers with at least one problem."""
+        return sorted({p.customer_id for p in self.problems})
+
+    @property
+    def accounted(self) -> bool:
+        """Every customer given is exactly one of restored, untouched or a named problem."""
+        groups = [set(self.restored), set(self.untouched), set(self.with_problems)]
+        counted = len(self.restored) + len(self.untouched) + len(self.with_problems)
+        return counted == len(set(self.given)) and set().union(*groups) == set(self.given)
 
     @property
     def ok(self) -> bool:
-        """Every record read back as it was, nothing left to do."""
-        return not self.conflicts and not self.problems and self.lost is None
+        """Every given record proven as it was, nothing left to do."""
+        return not self.problems and self.lost is None and self.accounted
 
     def lines(self) -> list[str]:
-        """One line per conflict and problem, then the summary."""
-        lines = [
-            f"restore: conflict: customer {c.customer_id} {c.name} holds {c.found}, not the value this run "
-            "wrote: someone else changed it; left as they set it"
-            for c in self.conflicts
-        ]
-        lines += [f"restore: {problem}" for problem in self.problems]
-        return [*lines, self.summary()]
+        """One line per problem and note, then the summary."""
+        return [*(p.line() for p in self.problems), *self.notes, self.summary()]
 
     def summary(self) -> str:
         """One line."""
-        count = len(self.restored) + len(self.untouched)
+        given = len(set(self.given))
+        counts = f"{len(self.restored)} restored, {len(self.untouched)} untouched"
         if self.ok:
-            return f"restore: all {count} customers read back as they were before the run"
+            return f"restore: all {given} customers read back as they were before the run ({counts})"
         where = f"; the journal {self.journal} holds what is left" if self.journal else ""
         if self.lost is not None:
-            return f"restore: INCOMPLETE, the server was lost ({self.lost}){where}"
+            return f"restore: INCOMPLETE, the server was lost ({self.lost}); {counts} of {given}{where}"
+        unproven = given - len(self.restored) - len(self.untouched)
         return (
-            f"restore: INCOMPLETE: {len(self.conflicts)} conflict(s), {len(self.problems)} other problem(s); "
-            f"{count} customers read back as they were{where}"
+            f"restore: INCOMPLETE: {unproven} of {given} customers not proven as they were "
+            f"({len(self.conflicts)} conflict(s), {len(self.problems) - len(self.conflicts)} other "
+            f"problem(s)); {counts}{where}"
         )
 
 
 def _shown(value: Any, mask: Callable[[str], str]) -> str:
+    if value is ABSENT:
+        return "(absent)"
     text = mask(json.dumps(value, ensure_ascii=False))
     return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
-def _sendable_dob(value: Any) -> bool:
-    return isinstance(value, str) and bool(OFFSET.search(value))
+@dataclass
+class _Customer:
+    """One customer's restore: what the journal says the run left, and what was found."""
+
+    cid: int
+    original: dict[str, Any]
+    mine: Mapping[str, Owned]
+    doubt: Mapping[str, list[Any]]
+    mask: Callable[[str], str]
+    verdict: RestoreVerdict = field(default_factory=RestoreVerdict)
+    named: set[str] = field(default_factory=set)
+
+    def problem(self, slot: str, found: Any, why: Why, detail: str = "") -> None:
+        if slot in self.named:
+            return
+        self.named.add(slot)
+        original = slot_value(self.original, slot) if slot else None
+        self.verdict.problems.append(
+            Problem(
+                self.cid,
+                slot,
+                _shown(original, self.mask) if slot else "",
+                _shown(found, self.mask) if slot else "",
+                why,
+                TODO[why],
+                self.mask(detail),
+            )
+        )
+
+    def names(self, *records: dict[str, Any]) -> list[str]:
+        """The slots to prove: the original's properties (a server may add others), and every
+        dictionary key any record has."""
+        found = list(slots(self.original))
+        for record in records:
+            for slot in slots(record, [DICTIONARY]) if DICTIONARY in self.original else {}:
+                if slot not in found:
+                    found.append(slot)
+        if DICTIONARY in self.original and DICTIONARY not in found:
+            found.append(DICTIONARY)
+        return found
+
+    def ours(self, slot: str, found: Any) -> Owned | None:
+        """The run's own value of `slot`, when `found` is it (else None: someone else's)."""
+        mine = self.mine.get(slot)
+        if mine is not None and same_slot(slot, mine.value, found):
+            return mine
+        if found is not ABSENT and any(same_slot(slot, sent, found) for sent in self.doubt.get(slot, ())):
+            return Owned(found, False)  # a PATCH whose answer was never journaled, stored as sent
+        return None
+
+    def left_changed(self, current: dict[str, Any]) -> list[str]:
+        """Slots that read as they were although the run last left them otherwise."""
+        return [
+            slot
+            for slot, mine in self.mine.items()
+            if not same_slot(slot, slot_value(self.original, slot), mine.value)
+            and same_slot(slot, slot_value(self.original, slot), slot_value(current, slot))
+        ]
+
+    def cannot(self, slot: str) -> Why | None:
+        """Why PATCH cannot put `slot` back, or None."""
+        value = slot_value(self.original, slot)
+        if slot in selectors():
+            return Why.SELECTOR
+        if value is None:
+            return Why.NULL
+        if value is ABSENT:
+            return Why.ABSENT_KEY if dictionary_key(slot) is not None else Why.NULL
+        if slot == "DOB" and not (isinstance(value, str) and OFFSET.search(value)):
+            return Why.DOB_OFFSET
+        return None
+
+    def plan(self, current: dict[str, Any], disagreeing: list[str]) -> dict[str, Any]:
+        """The slots to PATCH back, with the original values; problems named on the way."""
+        body: dict[str, Any] = {}
+        for slot in self.names(current):
+            before, found = slot_value(self.original, slot), slot_value(current, slot)
+            if same_slot(slot, before, found):
+                if slot in disagreeing and self.cannot(slot) is None:
+                    body[slot] = before  # what the read shows already: sending it changes no one's edit
+                continue
+            mine = self.ours(slot, found)
+            if mine is None:
+                self.problem(slot, found, Why.CONFLICT)
+                continue
+            reason = self.cannot(slot)
+            if reason is not None:
+                self.problem(slot, found, Why.SERVER if mine.server else reason)
+                continue
+            body[slot] = before
+        return body
 
 
-def _plan(
-    cid: int,
-    original: dict[str, Any],
-    current: dict[str, Any],
-    mine: Writes,
-    verdict: RestoreVerdict,
-    mask: Callable[[str], str],
-) -> dict[str, Any]:
-    """The PATCH body that puts back what this run changed; conflicts and problems recorded."""
-    body: dict[str, Any] = {}
-    for name, value in original.items():
-        found = current.get(name)
-        if name == "CustomProperties":
-            props = _plan_custom(cid, value, found, mine, verdict, mask)
-            if props:
-                body[name] = props
-            continue
-        if same_value(name, value, found):
-            continue
-        if not mine.ours(cid, name, found):
-            verdict.conflicts.append(Conflict(cid, name, _shown(found, mask)))
-        elif name in SELECTORS:
-            verdict.problems.append(f"customer {cid} {name} changed; a PATCH cannot put it back")
-        elif value is None:
-            verdict.problems.append(f"customer {cid} {name} was null; a PATCH cannot put null back")
-        elif name == "DOB" and not _sendable_dob(value):
-            verdict.problems.append(f"customer {cid} DOB was read without an offset; a PATCH cannot send it")
+def _patch_body(cid: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {"CustomerId": cid}
+    for slot, value in body.items():
+        key = dictionary_key(slot)
+        if key is not None:
+            document.setdefault(DICTIONARY, {})[key] = value
+        elif slot == DICTIONARY:
+            document.setdefault(DICTIONARY, {})
         else:
-            body[name] = value
-    return body
+            document[slot] = value
+    return document
 
 
-def _plan_custom(
-    cid: int, value: Any, found: Any, mine: Writes, verdict: RestoreVerdict, mask: Callable[[str], str]
-) -> dict[str, Any]:
-    before = value if isinstance(value, dict) else {}
-    now = found if isinstance(found, dict) else {}
-    props: dict[str, Any] = {}
-    for key in sorted(set(before) | set(now)):
-        name = f"CustomProperties[{key}]"
-        if key in before and key in now and before[key] == now[key]:
-            continue
-        if not mine.ours(cid, name, now.get(key)) and not (key not in now and mine.values.get((cid, name))):
-            verdict.conflicts.append(Conflict(cid, name, _shown(now.get(key), mask)))
-        elif key not in before:
-            verdict.problems.append(f"customer {cid} {name} was absent; a PATCH cannot remove a key")
-        else:
-            props[key] = before[key]
-    if value is None and found is not None and not props:
-        return {}
-    return props
+def _in_doubt(written: Written) -> dict[int, dict[str, list[Any]]]:
+    """Per customer and slot, the values sent by PATCHes whose answer was never journaled."""
+    names: list[str] = []
+    for record in written.originals.values():
+        names += [n for n in record if n not in names]
+    found: dict[int, dict[str, list[Any]]] = {}
+    for change in written.in_doubt():
+        bodies = documents(change.content_type, change.body)
+        for cid in targets(bodies, written.originals):
+            for slot, value in sent_slots(bodies, names).items():
+                found.setdefault(cid, {}).setdefault(slot, []).append(value)
+    return found
 
 
 def restore(
-    http: httpx.Client,
-    written: Written,
-    mask: Callable[[str], str],
+    http: httpx.Client, written: Written, mask: Callable[[str], str], *, pause: float = PAUSE
 ) -> RestoreVerdict:
     """Put back what the journal says this run changed, then read each record again to prove it.
 
     Customers are restored side by side, each in its own read, PATCH, read again."""
-    verdict = RestoreVerdict(journal=str(written.path))
+    given = tuple(written.originals)
+    verdict = RestoreVerdict(given=given, journal=str(written.path))
     if not written.changes:
-        verdict.untouched = list(written.originals)  # no PATCH was sent: nothing to put back
+        verdict.untouched = list(given)  # no PATCH was sent: nothing to put back
         return verdict
-    mine = writes(written)
+    mine, doubt = owned(written.stored), _in_doubt(written)
     parts = side_by_side(
         [
-            functools.partial(_restore_one, http, cid, original, mine, mask)
+            functools.partial(
+                _restore_one,
+                http,
+                _Customer(cid, original, mine.get(cid, {}), doubt.get(cid, {}), mask),
+                pause,
+            )
             for cid, original in written.originals.items()
         ]
     )
     for part in parts:
         verdict.restored += part.restored
         verdict.untouched += part.untouched
-        verdict.conflicts += part.conflicts
         verdict.problems += part.problems
         verdict.lost = verdict.lost or part.lost
     return verdict
 
 
-def _restore_one(
-    http: httpx.Client, cid: int, original: dict[str, Any], mine: Writes, mask: Callable[[str], str]
-) -> RestoreVerdict:
-    """Put back one customer: read it, PATCH back what is this run's, read it again."""
-    verdict = RestoreVerdict()
+def _unexplained(
+    original: dict[str, Any],
+    current: dict[str, Any],
+    answer: dict[str, Any],
+    now: dict[str, Any],
+    names: list[str],
+) -> list[str]:
+    """Slots where the read after the restore's PATCH disagrees with its answer, except where the
+    answer is stale (it shows the record as before the PATCH) and the read shows the original: a
+    rule 6 fault of the answer, not a read that fails to prove."""
+    found = []
+    for slot in names:
+        read, answered = slot_value(now, slot), slot_value(answer, slot)
+        if same_slot(slot, answered, read):
+            continue
+        stale = same_slot(slot, answered, slot_value(current, slot))
+        if stale and same_slot(slot, slot_value(original, slot), read):
+            continue
+        found.append(slot)
+    return found
+
+
+def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> RestoreVerdict:
+    """Put back one customer: read it, PATCH back what is this run's, read it again, prove it."""
+    cid, verdict = customer.cid, customer.verdict
     try:
         current, _ = read_record(http, cid)
-        body = _plan(cid, original, current, mine, verdict, mask)
+        disagreeing = customer.left_changed(current)
+        if disagreeing:  # the journal says otherwise: a stale read, or another user put it back
+            time.sleep(pause)
+            current, _ = read_record(http, cid)
+            disagreeing = customer.left_changed(current)
+        body = customer.plan(current, disagreeing)
         if not body:
-            if same_record(original, current):
+            if not verdict.problems:
                 verdict.untouched.append(cid)
             return verdict
-        http.patch("Customers", json={"CustomerId": cid, **body})
+        response = http.patch("Customers", json=_patch_body(cid, body))
+        answer: dict[str, Any] | None = None
+        if 200 <= response.status_code < 300:
+            try:
+                parsed = json.loads(response.content)
+            except ValueError:
+                parsed = None
+            answer = parsed if isinstance(parsed, dict) and customer_id_of(parsed) == cid else None
         now, _ = read_record(http, cid)
+        names = customer.names(current, now, *([answer] if answer else []))
+        if answer is not None and _unexplained(customer.original, current, answer, now, names):
+            time.sleep(pause)  # the read disagrees with the PATCH answer: once more, after a pause
+            now, _ = read_record(http, cid)
+            for slot in _unexplained(customer.original, current, answer, now, names):
+                customer.problem(
+                    slot,
+                    slot_value(now, slot),
+                    Why.UNREADABLE,
+                    f"its PATCH answered {_shown(slot_value(answer, slot), customer.mask)}, "
+                    "its GET still another value",
+                )
     except (Unavailable, DeadlineReached) as error:
         verdict.lost = str(error)
         return verdict
     except (UnreadableCustomer, UnsafeRequest) as error:
-        verdict.problems.append(mask(str(error)))
+        customer.problem("", None, Why.UNREADABLE, str(error))
         return verdict
-    wrong = [
-        name
-        for name in body
-        if name != "CustomProperties" and not same_value(name, original[name], now.get(name))
-    ]
-    if "CustomProperties" in body:
-        kept_now = now.get("CustomProperties")
-        kept: dict[str, Any] = kept_now if isinstance(kept_now, dict) else {}
-        wrong += [f"CustomProperties[{k}]" for k, v in body["CustomProperties"].items() if kept.get(k) != v]
-    if wrong:
-        verdict.problems.append(f"customer {cid}: the restore did not take for {', '.join(wrong)}")
-    elif same_record(original, now):
+    status = "" if answer is not None else f"the restore's PATCH answered HTTP {response.status_code}"
+    for slot in names:
+        if same_slot(slot, slot_value(customer.original, slot), slot_value(now, slot)):
+            continue
+        if slot in body:
+            customer.problem(slot, slot_value(now, slot), Why.NOT_TAKEN, status)
+        elif same_slot(slot, slot_value(customer.original, slot), slot_value(current, slot)):
+            customer.problem(slot, slot_value(now, slot), Why.SERVER, "changed by the restore's own PATCH")
+    if not verdict.problems:
         verdict.restored.append(cid)
     return verdict
 

@@ -43,6 +43,8 @@ class Target:
     """Where originals and changes are journaled (a server the suite did not start)."""
     over_journal: Path | None = None
     """An unfinished journal this run takes over: its originals are this run's."""
+    keep_journal: bool = False
+    """Keep the records' contents in the journal after a proven restore (else only its summary)."""
 
     def __post_init__(self) -> None:
         if not self.customer_ids:

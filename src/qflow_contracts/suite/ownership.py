@@ -1,0 +1,236 @@
+"""Which values are the run's own (contract rule 13, issue 20 item 3).
+
+A value is the run's own only if the server stored it in answer to one of this run's PATCHes: the
+PATCH answer shows it, or (when the answer is not a record of the customer, or a stale one) the
+next read of that customer does. What a PATCH merely sent (a refused body, a leniency probe, a
+falsy value the server ignored) is not. `Ownership` watches the transport: it keeps the last record
+seen of each given customer, and for each PATCH compares the record before it with the answer (or
+the next read), slot by slot (`slots.py`). Every slot that changed is the run's doing; one the
+PATCH did not send is the server's own change (contract rule 5). The journal keeps each such
+`Caused`; `owned` turns a journal into the last value the run left in each slot, which is all the
+restore may put back.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qflow_contracts.spec import customer_properties
+from qflow_contracts.suite.slots import (
+    ABSENT,
+    DICTIONARY,
+    key_slot,
+    same_slot,
+    slot_names,
+    slot_value,
+    stored_as,
+)
+
+INDEXED = "].key"
+"""MVC's indexed form of a dictionary: `CustomProperties[0].Key=k&CustomProperties[0].Value=v`."""
+
+
+@dataclass
+class Caused:
+    """What one PATCH of the run made the server store in one customer's record."""
+
+    customer_id: int
+    change: int | None
+    """The PATCH's number in the journal (None in a journal written before numbers)."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """Slot -> the value the server stored (ABSENT: a dictionary key it removed)."""
+    unsent: list[str] = field(default_factory=list)
+    """Slots that changed although the PATCH did not send them: the server's own change."""
+    by: str = "answer"
+    """What showed it: the PATCH `answer`, or the next `read`."""
+
+
+@dataclass
+class Owned:
+    """The last value the run left in one slot, and whether the server changed it unasked."""
+
+    value: Any
+    server: bool
+
+
+def _canonical(name: str, names: Iterable[str]) -> str:
+    for known in names:
+        if known.lower() == name.lower():
+            return known
+    return name
+
+
+@functools.cache
+def _identity() -> frozenset[str]:
+    return frozenset(p.name for p in customer_properties() if p.identity)
+
+
+def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
+    """The slots a PATCH body writes, with the values it sends (`null` leaves a property as it is,
+    so it writes nothing; a dictionary writes only its keys; names matched in any case). The
+    identity properties select the record, they write nothing (contract rule 5)."""
+    names = [n for n in names if n not in _identity()]
+    found: dict[str, Any] = {}
+    for body in bodies:
+        indexed: dict[str, dict[str, Any]] = {}
+        for key, value in body.items():
+            if not isinstance(key, str) or value is None:
+                continue
+            base, bracket, rest = key.partition("[")
+            base = _canonical(base, names)
+            if bracket and base == DICTIONARY:
+                if rest.lower().endswith(INDEXED[1:]) or rest.lower().endswith("].value"):
+                    index, _, part = rest.partition("]")
+                    indexed.setdefault(index, {})[part.strip(".").lower()] = value
+                else:
+                    found[key_slot(rest[:-1] if rest.endswith("]") else rest)] = value
+            elif base == DICTIONARY and isinstance(value, dict):
+                for entry, item in value.items():
+                    if item is not None:
+                        found[key_slot(str(entry))] = item
+            elif not bracket and base.lower() not in {n.lower() for n in _identity()}:
+                found[base] = value
+        for pair in indexed.values():
+            if "key" in pair and pair.get("value") is not None:
+                found[key_slot(str(pair["key"]))] = pair["value"]
+    return found
+
+
+def targets(bodies: list[dict[str, Any]], originals: Mapping[int, Mapping[str, Any]]) -> list[int]:
+    """The given customers a PATCH body may change: the one its CustomerId names, else every one
+    with its PersonalId (contract rule 4; a number beyond 32 bits counts as the one it wraps to)."""
+    found: list[int] = []
+    for body in bodies:
+        for key, value in body.items():
+            if not isinstance(key, str) or key.lower() != "customerid":
+                continue
+            number = value if isinstance(value, int) and not isinstance(value, bool) else None
+            if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+                number = int(value)
+            if number is not None:
+                number = (number + 2**31) % 2**32 - 2**31
+                if number in originals and number not in found:
+                    found.append(number)
+    if found:
+        return found
+    for body in bodies:
+        pid = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "personalid"), None)
+        if pid in (None, ""):
+            continue
+        for cid, record in originals.items():
+            if record.get("PersonalId") == str(pid) and cid not in found:
+                found.append(cid)
+    return found
+
+
+def caused(
+    cid: int,
+    change: int | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    sent: Mapping[str, Any],
+    by: str,
+    already: Mapping[str, Any] | None = None,
+) -> Caused:
+    """What changed from `before` to `after`, slot by slot, with the slots sent that read back as
+    sent; a slot already recorded with the same value (`already`) is left out."""
+    result = Caused(cid, change, by=by)
+    for slot in slot_names(before, after):
+        old, new = slot_value(before, slot), slot_value(after, slot)
+        changed = not same_slot(slot, old, new)
+        kept = slot in sent and new is not ABSENT and stored_as(slot.split("[")[0], sent[slot], new)
+        if not changed and not kept:
+            continue
+        if already is not None and slot in already and same_slot(slot, already[slot], new):
+            continue
+        result.values[slot] = new
+        if changed and slot not in sent:
+            result.unsent.append(slot)
+    return result
+
+
+@dataclass
+class _Pending:
+    """A PATCH sent to a customer, waiting for the read that shows what it did."""
+
+    change: int
+    before: dict[str, Any]
+    sent: dict[str, Any]
+    recorded: dict[str, Any] = field(default_factory=dict)
+
+
+class Ownership:
+    """The transport's witness of what each PATCH made the server store, per given customer."""
+
+    def __init__(self, originals: Mapping[int, dict[str, Any]]) -> None:
+        self.originals = dict(originals)
+        self.last: dict[int, dict[str, Any]] = {cid: dict(r) for cid, r in originals.items()}
+        self._pending: dict[int, _Pending] = {}
+        self._lock = threading.Lock()
+
+    def _names(self) -> list[str]:
+        names: dict[str, None] = {}
+        for record in self.originals.values():
+            names.update(dict.fromkeys(record))
+        return list(names)
+
+    def sending(self, change: int, bodies: list[dict[str, Any]]) -> None:
+        """A PATCH numbered `change` is about to be sent."""
+        sent = sent_slots(bodies, self._names())
+        with self._lock:
+            for cid in targets(bodies, self.originals):
+                pending = self._pending.get(cid)
+                before = pending.before if pending is not None else self.last[cid]
+                self._pending[cid] = _Pending(change, before, sent)
+
+    def answered(self, change: int, record: Any) -> list[Caused]:
+        """The PATCH's answer: a record of a given customer shows what it stored there. An answer
+        that shows a sent slot neither as sent nor changed is stale: the next read decides."""
+        cid = record.get("CustomerId") if isinstance(record, dict) else None
+        if not isinstance(cid, int) or isinstance(cid, bool) or cid not in self.last:
+            return []
+        with self._lock:
+            pending = self._pending.get(cid)
+            if pending is None or pending.change != change:
+                pending = _Pending(change, self.last[cid], {})
+            found = caused(cid, change, pending.before, record, pending.sent, "answer")
+            self.last[cid] = dict(record)
+            stale = [s for s in pending.sent if s not in found.values]
+            if stale:
+                pending.recorded.update(found.values)
+                self._pending[cid] = pending
+            else:
+                self._pending.pop(cid, None)
+        return [found] if found.values else []
+
+    def read(self, record: Any) -> list[Caused]:
+        """A GET answered a given customer's record: after a PATCH whose answer did not show what
+        it stored, this read does."""
+        cid = record.get("CustomerId") if isinstance(record, dict) else None
+        if not isinstance(cid, int) or isinstance(cid, bool) or cid not in self.last:
+            return []
+        with self._lock:
+            self.last[cid] = dict(record)
+            pending = self._pending.pop(cid, None)
+            if pending is None:
+                return []
+            found = caused(
+                cid, pending.change, pending.before, record, pending.sent, "read", pending.recorded
+            )
+        return [found] if found.values else []
+
+
+def owned(
+    stored: Iterable[Caused],
+) -> dict[int, dict[str, Owned]]:
+    """The last value the run left in each slot of each customer, by the journal's order."""
+    result: dict[int, dict[str, Owned]] = {}
+    for entry in stored:
+        mine = result.setdefault(entry.customer_id, {})
+        for slot, value in entry.values.items():
+            mine[slot] = Owned(value, slot in entry.unsent)
+    return result
