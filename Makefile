@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install conformance test lint lint-spec typecheck generate check-generated spec-diff bench mock clean
+.PHONY: help install conformance test lint lint-spec typecheck generate check-generated spec-diff bench mock aspnet-standin clean
 
 help:
 	@echo "make conformance      run the conformance suite against the embedded mock server (the main job)"
@@ -14,6 +14,7 @@ help:
 	@echo "make check-generated  fail with a diff when generated/ and spec/ disagree"
 	@echo "make spec-diff        classify the spec's changes since BASE (default HEAD; e.g. BASE=main)"
 	@echo "make mock             serve the mock on http://127.0.0.1:8000/API"
+	@echo "make aspnet-standin   build the QFlow stand-in on Mono's ASP.NET Web API (installs Mono if missing)"
 	@echo "make bench            benchmarks (mock vs Prism, suite kill rate, time to verdict and requests per run)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -50,7 +51,7 @@ lint-spec: $(STAMP) $(REDOCLY)
 # worker, so a module-scoped fixture they share is built once. Not in pyproject's addopts: that file
 # also configures a plain `pytest contracts` run from this checkout, which must stay one process.
 WORKERS ?= 2
-test: lint typecheck lint-spec
+test: lint typecheck lint-spec aspnet-standin
 	$(BIN)/python -m pytest tests -n $(WORKERS) --dist loadgroup
 
 generate: $(STAMP)
@@ -69,5 +70,18 @@ mock: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(BENCH)
 
+# A QFlow stand-in on the real ASP.NET Web API framework (Mono's), run by tests/suite/test_aspnet_platform.py:
+# the packages are installed when missing (scripts/mono-packages.sh), the C# compiled into build/.
+ASPNET_EXE := build/aspnet/standin.exe
+ASPNET_SRC := $(wildcard tests/aspnet/*.cs)
+ASPNET_REFS := System.Net.Http.dll System.Web.Http.dll System.Net.Http.Formatting.dll \
+	System.ComponentModel.DataAnnotations.dll
+aspnet-standin: $(ASPNET_EXE)
+
+$(ASPNET_EXE): $(ASPNET_SRC) scripts/mono-packages.sh
+	@scripts/mono-packages.sh
+	@mkdir -p $(@D)
+	@mcs -nologo -warnaserror -target:exe -out:$@ $(addprefix -r:,$(ASPNET_REFS)) $(ASPNET_SRC)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build/aspnet

@@ -51,6 +51,7 @@ PROBES = [
     _patch({"PersonalId": "A1234567", "PersonalIdTypeId": 5, "LastName": "ByType"}),
     _patch({"CustomerId": 102, "FirstName": "Zoë 😀", "LastName": "  spaced  "}),
     _patch({"CustomerId": 102, "DOB": "1990-01-01T20:00:00-06:00"}),
+    _patch({"CustomerId": 103, "DOB": "1752-12-31T12:00:00+00:00"}),
     _patch(b"CustomerId=102&TelNumber1=555", FORM),
     _patch({"CustomerId": 105, "ExtRef": "next"}),
     _get("/Customers/106"),

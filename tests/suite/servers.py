@@ -17,6 +17,7 @@ import uvicorn
 from qflow_client import Client
 
 from qflow_contracts.mock import create_app
+from qflow_contracts.mock.app import Platform
 from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.machine import run_machine
@@ -161,9 +162,12 @@ def mock_server(
     api_key: str | None = None,
     lenient: bool = False,
     fixtures: Path | None = None,
+    platform: Platform | None = None,
 ) -> Iterator[str]:
     """The mock under /API in a thread of this process, on a free port of 127.0.0.1: its base URL."""
-    app = create_app(prefix="/API", defect=defect, api_key=api_key, lenient=lenient, fixtures=fixtures)
+    app = create_app(
+        prefix="/API", defect=defect, api_key=api_key, lenient=lenient, fixtures=fixtures, platform=platform
+    )
     with serve_app(app) as (url, _):
         APIS[url], APPS[url] = app.state.api, app
         try:

@@ -37,8 +37,9 @@ class Customer:
             tel_number_2 (None | str): Phone Number 2
             dob (None | str): Date of Birth (vendor page: type date). Decision (contract rule 1): a date-time as .NET
                 writes it, up to seven fractional digits, the offset optional (a .NET DateTime of
-                unspecified kind is written without one). Its calendar date is the date that was sent;
-                its form may differ (`Z` written as `+00:00`, the fraction trimmed to seven digits).
+                unspecified kind is written without one). Its calendar date is the date that was sent
+                in the server's offset; its form may differ (`Z` written as `+00:00`, the fraction
+                trimmed to seven digits, another offset converted to the server's, the same instant).
             sex (int | None): 0=Unknown; 1=Male; 2=Female. Vendor page: type byte, "Range: inclusive between 0
                 and 2".
             notes (None | str): Notes

@@ -21,12 +21,19 @@ class CustomerUpdate:
     """Customer record, as sent to PATCH Customers (vendor page: "Customer record").
     Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
     leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-    are ignored; integers are 32-bit; lengths count Unicode code points.
+    are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+    DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+    a server may count either. Clients: count lengths in UTF-16 code units (a character
+    outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+    over `maxLength` in code points is refused.
 
         Attributes:
-            customer_id (int | None | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects
-                the record
-                to update.
+            customer_id (int | Unset): QFlow Customer Id. Decision (contract rule 4): when greater than 0, selects the
+                record
+                to update. Decision (contract rule 9): it is a .NET `int`, not nullable: ASP.NET's model
+                binding refuses `"CustomerId": null` with 400 ("Error converting value {null} to type
+                'System.Int32'"), so leave it out, or send 0, to select by PersonalId. A server may
+                instead read `null` as absent.
             personal_id (None | str | Unset): Vendor's Customer identifier. Decision (contract rule 4): selects the record
                 within its
                 customer-id type when `CustomerId` is not greater than 0; never changed by PATCH.
@@ -47,7 +54,11 @@ class CustomerUpdate:
             dob (datetime.datetime | None | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
                 request, an
                 RFC 3339 date-time with its offset; a server may accept other date forms too. The
-                calendar date is the value: it reads back with the same date that was sent.
+                calendar date is the value: it reads back with the same date that was sent in the
+                offset the server writes back. ASP.NET's Json.NET converts a date-time sent in
+                another offset to the server's local time (the same instant, possibly another date).
+                Clients: send DOB in the offset the server writes DOB with (`+10:00` in the vendor's
+                samples).
             sex (int | None | Unset): 0=Unknown; 1=Male; 2=Female. Vendor page: type byte, "Range: inclusive between 0
                 and 2".
             notes (None | str | Unset): Notes
@@ -63,7 +74,7 @@ class CustomerUpdate:
                 entry.
     """
 
-    customer_id: int | None | Unset = UNSET
+    customer_id: int | Unset = UNSET
     personal_id: None | str | Unset = UNSET
     personal_id_type_id: int | None | Unset = UNSET
     personal_id_type_ext_ref: None | str | Unset = UNSET
@@ -84,11 +95,7 @@ class CustomerUpdate:
     def to_dict(self) -> dict[str, Any]:
         from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
 
-        customer_id: int | None | Unset
-        if isinstance(self.customer_id, Unset):
-            customer_id = UNSET
-        else:
-            customer_id = self.customer_id
+        customer_id = self.customer_id
 
         personal_id: None | str | Unset
         if isinstance(self.personal_id, Unset):
@@ -227,15 +234,7 @@ class CustomerUpdate:
         from ..models.customer_update_custom_properties_type_0 import CustomerUpdateCustomPropertiesType0  # noqa: PLC0415
 
         d = dict(src_dict)
-
-        def _parse_customer_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        customer_id = _parse_customer_id(d.pop("CustomerId", UNSET))
+        customer_id = d.pop("CustomerId", UNSET)
 
         def _parse_personal_id(data: object) -> None | str | Unset:
             if data is None:

@@ -48,7 +48,11 @@ class CustomerUpdateForm:
             dob (datetime.datetime | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
                 request, an
                 RFC 3339 date-time with its offset; a server may accept other date forms too. The
-                calendar date is the value: it reads back with the same date that was sent.
+                calendar date is the value: it reads back with the same date that was sent in the
+                offset the server writes back. ASP.NET's Json.NET converts a date-time sent in
+                another offset to the server's local time (the same instant, possibly another date).
+                Clients: send DOB in the offset the server writes DOB with (`+10:00` in the vendor's
+                samples).
             sex (int | Unset): 0=Unknown; 1=Male; 2=Female. Vendor page: type byte, "Range: inclusive between 0
                 and 2".
             notes (str | Unset): Notes

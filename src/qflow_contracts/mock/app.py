@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from qflow_contracts.lenient_json import LenientJsonError, read_lenient_json
 from qflow_contracts.mock.defects import Defect, get_defect
 from qflow_contracts.mock.fixtures import load_fixtures
-from qflow_contracts.mock.records import normalize_dob
+from qflow_contracts.mock.records import (
+    normalize_dob,
+    to_local,
+    utc_date_at_local_midnight,
+    wall_as_utc_to_local,
+)
 from qflow_contracts.mock.store import MemoryStore, Record, open_store
 from qflow_contracts.mock.traffic import CountingMiddleware, Delay, DelayMiddleware, RequestCounter
 from qflow_contracts.mock.validation import (
@@ -94,14 +100,52 @@ class Problem(Exception):
         self.detail = detail
 
 
+@dataclass(frozen=True)
+class Platform:
+    """How far the server behaves as ASP.NET Web API does where the contract lets a server choose
+    (`qflow-mock serve --timezone/--utf16-lengths/--lenient`, all of them with `--platform aspnet`).
+
+    `timezone`: minutes east of UTC of the server's local time, in which Json.NET stores a DOB
+    sent with an offset (None: DOB kept as sent). `utf16_lengths`: lengths counted in UTF-16 code
+    units, as DataAnnotations count `string.Length`. `lenient`: Json.NET's conversions (contract
+    rule 14). `idtype_default`: a malformed `idType` read as 0, as Web API's model binding does for
+    an action that does not check ModelState (contract rule 3).
+    """
+
+    timezone: int | None = None
+    utf16_lengths: bool = False
+    lenient: bool = False
+    idtype_default: bool = False
+
+
+ASPNET = Platform(timezone=600, utf16_lengths=True, lenient=True, idtype_default=True)
+"""`--platform aspnet`: a Web API server at +10:00, as the vendor's samples show."""
+
+PLATFORMS = {"aspnet": ASPNET}
+
+
+def utf16_length(text: str) -> int:
+    """The length .NET's `string.Length` gives: UTF-16 code units (two for an astral character)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 class CustomersApi:
     """The two operations over one store, one validator set and one (possibly absent) defect."""
 
     def __init__(
-        self, store: MemoryStore, validators: Validators, defect: Defect, *, lenient: bool = False
+        self,
+        store: MemoryStore,
+        validators: Validators,
+        defect: Defect,
+        *,
+        lenient: bool = False,
+        platform: Platform | None = None,
     ) -> None:
         self.store = store
-        self.lenient = lenient
+        self.platform = platform or Platform()
+        self.lenient = lenient or self.platform.lenient
+        self.timezone = self.platform.timezone if defect.timezone is None else defect.timezone
+        self.utf16 = self.platform.utf16_lengths or defect.has("utf16-lengths")
         self.validators = validators
         self.model = validators.model
         self.defect = defect
@@ -151,7 +195,9 @@ class CustomersApi:
         raw_type = query.get("idType")
         if raw_type is not None:
             id_type, state = self.validators.parse_id_type(raw_type)
-            if state and not self.defect.has("idtype-malformed-404"):
+            if state and self.defect.has("idtype-malformed-404"):
+                raise Problem(404, f"No customer matches id {key!r}.")
+            if state and not self.platform.idtype_default:
                 raise Problem(400, INVALID, state)
         ext_ref = "" if self.defect.has("extref-ignored") else query.get("idTypeExtRef", "")
         record: Record | None = None
@@ -209,11 +255,36 @@ class CustomersApi:
         if self.defect.prepare is not None:
             body = self.defect.prepare(body, self.model)
         state = self.validators.check_form(body) if is_form else self.validators.check_update(body)
+        if not state and self.utf16:
+            state = self._utf16_lengths(body, is_form)
         if state:
             if self.defect.has("partial-write-on-error"):
                 self._partial_write(body, state)
             raise Problem(400, INVALID, state)
         return body
+
+    def _utf16_lengths(self, body: dict[str, Any], is_form: bool) -> ModelState:
+        """Strings over their `maxLength` in UTF-16 code units, as DataAnnotations count them."""
+        schema = self.model.form_schema if is_form else self.model.update_schema
+        state: ModelState = {}
+        for name, prop in schema.get("properties", {}).items():
+            value, limit = body.get(name), prop.get("maxLength")
+            if isinstance(value, str) and isinstance(limit, int) and utf16_length(value) > limit:
+                state[name] = [f"The field {name} must be a string with a maximum length of {limit}."]
+        return state
+
+    def _dob(self, value: str) -> str:
+        """DOB as stored: .NET's form, in the server's local time when it has a time zone."""
+        text = normalize_dob(value)
+        if self.defect.has("dob-before-1753-500") and text[:10] < "1753-01-01":
+            raise RuntimeError("SqlDateTime overflow: must be between 1/1/1753 and 12/31/9999")
+        if self.timezone is None:
+            return text
+        if self.defect.has("dob-instant-moved"):
+            return wall_as_utc_to_local(text, self.timezone)
+        if self.defect.has("dob-date-moved-in-own-offset"):
+            return utc_date_at_local_midnight(text, self.timezone)
+        return to_local(text, self.timezone)
 
     def _parse_json(self, raw: bytes) -> dict[str, Any]:
         try:
@@ -305,7 +376,7 @@ class CustomersApi:
                 merged.update({k: self._string(name, v) for k, v in value.items()})
                 updated[name] = merged
             elif name == "DOB":
-                updated[name] = self._string(name, normalize_dob(value))
+                updated[name] = self._string(name, self._dob(value))
             elif isinstance(value, str):
                 updated[name] = self._string(name, value)
             else:
@@ -418,20 +489,29 @@ def create_app(
     delay: Delay | None = None,
     stats_file: Path | None = None,
     lenient: bool = False,
+    platform: Platform | None = None,
 ) -> Starlette:
     """The mock server as an ASGI app. Raises ValueError (or FixtureError) for bad arguments.
 
     `delay` holds every answer back like a distant server; with `stats_file`, the requests received
     are counted (`app.state.counter`) and written there as JSON when the app shuts down. `lenient`
     reads JSON bodies as ASP.NET Web API's Json.NET does (contract rule 14): comments and single
-    quotes, property names in any case, and its conversions of mismatched values.
+    quotes, property names in any case, and its conversions of mismatched values. `platform` makes
+    it behave as ASP.NET Web API does where the contract lets a server choose (`Platform`); with a
+    time zone, the starting customers' DOBs are stored in it too, as such a server writes them.
     """
     broken = get_defect(defect)
     spec = load_spec()
     validators = Validators(spec, broken.schema)
     data = load_fixtures(fixtures, spec)
+    api_platform = platform or Platform()
+    timezone = api_platform.timezone if broken.timezone is None else broken.timezone
+    if timezone is not None:
+        for customer in data.customers:
+            if isinstance(customer.get("DOB"), str):
+                customer["DOB"] = to_local(normalize_dob(customer["DOB"]), timezone)
     store = open_store(data, db)
-    api = CustomersApi(store, validators, broken, lenient=lenient)
+    api = CustomersApi(store, validators, broken, lenient=lenient, platform=api_platform)
     base = _normalize_prefix(prefix)
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import socket
 import sys
@@ -64,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read JSON as ASP.NET's Json.NET does (its conversions, any case)",
     )
+    serve.add_argument(
+        "--timezone",
+        default=None,
+        help="store DOB as Json.NET does on a server in this offset (+10:00): the same instant, local time",
+    )
+    serve.add_argument(
+        "--utf16-lengths",
+        action="store_true",
+        help="count lengths in UTF-16 code units, as .NET does (an astral character counts twice)",
+    )
+    serve.add_argument(
+        "--platform",
+        choices=["aspnet"],
+        default=None,
+        help="behave as ASP.NET Web API: --timezone +10:00 --utf16-lengths --lenient, bad idType read as 0",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     commands.add_parser("defects", help="list the deliberate bugs --defect can switch on")
     return parser
@@ -72,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from qflow_contracts.mock.app import create_app
+    from qflow_contracts.mock.app import PLATFORMS, Platform, create_app
     from qflow_contracts.mock.fixtures import FixtureError
+    from qflow_contracts.mock.records import parse_offset
 
     if not 0 <= args.port <= 65535:
         print(f"qflow-mock: --port {args.port} is not a port number", file=sys.stderr)
@@ -82,6 +100,18 @@ def _serve(args: argparse.Namespace) -> int:
     if stats_file is not None and not stats_file.parent.is_dir():
         print(f"qflow-mock: --stats-file: no folder {stats_file.parent}", file=sys.stderr)
         return 2
+    platform = PLATFORMS[args.platform] if args.platform else Platform()
+    try:
+        timezone = platform.timezone if args.timezone is None else parse_offset(args.timezone)
+    except ValueError as error:
+        print(f"qflow-mock: --timezone: {error}", file=sys.stderr)
+        return 2
+    platform = dataclasses.replace(
+        platform,
+        timezone=timezone,
+        utf16_lengths=platform.utf16_lengths or args.utf16_lengths,
+        lenient=platform.lenient or args.lenient,
+    )
     try:
         get_defect(args.defect)
         delay = Delay(args.latency, args.jitter)
@@ -93,7 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
             defect=args.defect,
             delay=delay,
             stats_file=stats_file,
-            lenient=args.lenient,
+            platform=platform,
         )
     except (ValueError, FixtureError) as error:
         print(f"qflow-mock: {error}", file=sys.stderr)

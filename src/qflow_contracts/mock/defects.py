@@ -38,6 +38,8 @@ class Defect:
     error: Callable[[Body], Body] | None = None
     media_type: str | None = None
     flags: frozenset[str] = field(default_factory=frozenset)
+    timezone: int | None = None
+    """Minutes east of UTC: the defect is of a server in this time zone (`--timezone`)."""
 
     def has(self, flag: str) -> bool:
         """Whether this defect switches on the named behaviour flag."""
@@ -95,6 +97,12 @@ def _camel_case(body: Body) -> Body:
 def _no_length_check(spec: dict[str, Any]) -> None:
     for schema in walk_schemas(spec["components"]["schemas"]):
         schema.pop("maxLength", None)
+
+
+def _double_lengths(spec: dict[str, Any]) -> None:
+    for schema in walk_schemas(spec["components"]["schemas"]):
+        if isinstance(schema.get("maxLength"), int):
+            schema["maxLength"] *= 2
 
 
 def _no_range_check(spec: dict[str, Any]) -> None:
@@ -254,8 +262,14 @@ _flag("no-415", INPUT, "a body of an unknown media type is parsed as JSON", Rule
 _flag(
     "idtype-malformed-404",
     INPUT,
-    "a malformed idType (abc, empty) is treated as 0 instead of 400",
+    "a malformed idType (abc, empty) gets 404, neither 400 nor read as the default 0",
     Rule.GET_LOOKUP,
+)
+_flag(
+    "dob-before-1753-500",
+    INPUT,
+    "a DOB before 1753-01-01 (SQL Server's datetime) gets 500",
+    Rule.ERRORS,
 )
 _add(
     Defect(
@@ -331,6 +345,37 @@ _add(
         "DOB is converted to UTC, so its calendar date can change",
         Rule.DOB,
         store_string=_dob_to_utc,
+    )
+)
+_add(
+    Defect(
+        "dob-instant-moved",
+        BEHAVIOUR,
+        "a server at +10:00 takes the DOB's wall clock for UTC before making it local (the instant moves)",
+        Rule.DOB,
+        flags=frozenset({"dob-instant-moved"}),
+        timezone=600,
+    )
+)
+_add(
+    Defect(
+        "dob-date-moved-in-own-offset",
+        BEHAVIOUR,
+        "a server at +10:00 stores the DOB's UTC date at local midnight (a DOB sent at 00:30+10:00 "
+        "moves to the day before)",
+        Rule.DOB,
+        flags=frozenset({"dob-date-moved-in-own-offset"}),
+        timezone=600,
+    )
+)
+_add(
+    Defect(
+        "length-over-code-points-accepted",
+        INPUT,
+        "lengths counted in UTF-16 units against twice the limit: twice as many BMP characters fit",
+        Rule.UNKNOWN_AND_LIMITS,
+        schema=_double_lengths,
+        flags=frozenset({"utf16-lengths"}),
     )
 )
 _flag(
@@ -424,6 +469,7 @@ def combine(defects: list[Defect]) -> Defect:
         error=_chain([d.error for d in defects if d.error is not None]),
         media_type=next((d.media_type for d in defects if d.media_type), None),
         flags=frozenset().union(*(d.flags for d in defects)),
+        timezone=next((d.timezone for d in defects if d.timezone is not None), None),
     )
 
 

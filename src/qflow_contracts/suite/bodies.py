@@ -31,6 +31,7 @@ REFUSALS = ("too-long", "out-of-range", "wrong-type", "not-object", "not-json", 
 
 LENIENCIES = (
     "integer-as-string",
+    "fraction-as-integer",
     "number-as-string",
     "boolean-as-string",
     "number-as-boolean",
@@ -211,8 +212,9 @@ class Bodies:
         return body
 
     def no_customer_id(self, data: st.DataObject) -> dict[str, Any]:
-        """CustomerId absent, null, 0 or negative: the body names its record by PersonalId."""
-        choice = data.draw(st.sampled_from(["absent", None, 0, -7]), label="CustomerId")
+        """CustomerId absent, 0 or negative: the body names its record by PersonalId."""
+        # not null: a .NET `int CustomerId` refuses it (400), a server may also read it as absent
+        choice = data.draw(st.sampled_from(["absent", 0, -7]), label="CustomerId")
         return {} if choice == "absent" else {"CustomerId": choice}
 
     def _other_extrefs(self, cid: int) -> st.SearchStrategy[str]:
@@ -288,6 +290,7 @@ class Bodies:
         strings = [n for n in self.policy.settable(cid, (STRING,)) if (self.facts.max_length(n) or 99) >= 5]
         pick = {
             "integer-as-string": self.policy.settable(cid, (INTEGER,)),
+            "fraction-as-integer": self.policy.settable(cid, (INTEGER,)),
             "number-as-string": strings,
             "boolean-as-string": strings,
             "number-as-boolean": self.policy.settable(cid, (BOOLEAN,)),
@@ -308,6 +311,11 @@ class Bodies:
             return Leniency(
                 _json({**head, name: str(value)}), kind, name, str(value), (value,), {name: value}
             )
+        if kind == "fraction-as-integer":
+            value = data.draw(vs.integer_values(*self.facts.int_range(name)), label=name)
+            high = self.facts.int_range(name)[1]
+            fraction = value + 0.25 if value < high else value - 0.25  # rounds to `value`, no tie
+            return Leniency(_json({**head, name: fraction}), kind, name, fraction, (value,), {name: value})
         if kind == "number-as-string":
             number = data.draw(st.integers(0, 99999), label=name)
             return Leniency(

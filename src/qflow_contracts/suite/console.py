@@ -43,7 +43,7 @@ def _counts(verdict: RuleVerdict) -> str:
         return "; ".join(verdict.why)
     text = f"{verdict.checks} checks, {verdict.requests} requests"
     if verdict.leniencies:
-        text += f", {len(verdict.leniencies)} leniency warning(s)"
+        text += f", {len(verdict.leniencies)} warning(s)"
     if verdict.why:
         text += f"; not checked: {'; '.join(verdict.why)}"
     return text
@@ -139,7 +139,11 @@ class Console:
             out.print(line)
         self._findings("Findings", [f for verdict in rules for f in verdict.findings], "bold red")
         leniency = [finding for verdict in rules for finding in verdict.leniencies]
-        title = "Leniency (failures: strict run)" if info.strict else "Leniency warnings (contract rule 14)"
+        title = (
+            "Leniency, platform and robustness warnings (failures: strict run)"
+            if info.strict
+            else "Leniency warnings (contract rule 14), platform and robustness warnings"
+        )
         self._findings(title, leniency, "yellow")
         out.print(Text(one_line(info.restore), style="green" if info.restore_ok else "bold red"))
         style = {CONFORMANT: "bold green", NOT_CONFORMANT: "bold red"}.get(result.name, "bold yellow")

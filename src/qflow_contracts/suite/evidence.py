@@ -17,6 +17,14 @@ from dataclasses import dataclass, field
 
 from qflow_contracts.suite.rules import Rule
 
+WARNING_KINDS = {
+    "leniency": "contract rule 14: a conversion Json.NET makes",
+    "platform": "the platform's own behaviour (contract rules 1, 9): what a client must do is said",
+    "robustness": "contract rule 8: a 5xx where no client that follows the spec can reach",
+}
+"""The kinds of warning a run records (`Evidence.lenient`): none is a failure unless the run is
+strict."""
+
 
 class Status(enum.Enum):
     """A rule's verdict in one run."""
@@ -43,6 +51,8 @@ class Finding:
     summary: str
     detail: str = ""
     reproduction: str | None = None
+    kind: str = "leniency"
+    """For a warning, which kind it is (`WARNING_KINDS`); findings leave the default."""
 
 
 @dataclass
@@ -81,6 +91,8 @@ class Evidence:
     """Requests by kind of work (`KINDS`): where the run's budget went."""
     kind: str = "preflight"
     """The kind of work the requests sent now are for (`spending`)."""
+    cautions: list[str] = field(default_factory=list)
+    """What the run could not tell apart, said in the verdict as warning lines (not failures)."""
     listeners: list[Listener] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -127,7 +139,8 @@ class Evidence:
         return True
 
     def lenient(self, finding: Finding) -> bool:
-        """Record a leniency (contract rule 14): a warning, a failure only in a strict run."""
+        """Record a warning: a leniency (contract rule 14), the platform's behaviour (rules 1, 9) or
+        a robustness warning (rule 8), as `finding.kind` says; a failure only in a strict run."""
         tally = self.tallies[finding.rule]
         if any(seen.key == finding.key for seen in tally.leniencies):
             return False
@@ -140,6 +153,12 @@ class Evidence:
         if why not in self.tallies[rule].not_exercised:
             self.tallies[rule].not_exercised.append(why)
             self._changed(rule)
+
+    def caution(self, text: str) -> None:
+        """Something the run could not tell apart (the server's time zone, for one): a warning line
+        of the verdict."""
+        if text not in self.cautions:
+            self.cautions.append(text)
 
     def status(self, rule: Rule, *, strict: bool = False) -> Status:
         """The rule's verdict: failed on any finding (or leniency, when strict), passed only when

@@ -47,6 +47,8 @@ from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_fa
 from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.zone import LEARNING_PROBE, written_offset
+from qflow_contracts.suite.zone import probes as zone_probes
 
 MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-2147483649")
 """Queries whose idType is not a 32-bit integer: 400 (contract rule 3)."""
@@ -154,7 +156,8 @@ class CustomersMachine(RuleBasedStateMachine):
             return
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
         if self.s.policy.may_patch:
-            plan += [*self._round_trips(data), self._at_the_limits(data), *self._one_key_alone(data)]
+            plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
+            plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
             plan += [self._without_identifier(data), self._form(data), self._identity_decoy(data)]
@@ -166,6 +169,9 @@ class CustomersMachine(RuleBasedStateMachine):
         self._malformed_id_type(cid, MALFORMED_ID_TYPES[number % len(MALFORMED_ID_TYPES)])
         self._not_a_customer_id(NOT_CUSTOMER_IDS[number % len(NOT_CUSTOMER_IDS)], UNSET)
         self._by_customer_id(cid, UNSET)
+        if number == 0:
+            what = f"GET Customers/{cid}?idTypeExtRef= (empty: the documented default)"
+            self.s.lookup(cid, str(cid), UNSET, "", what)
         if cid in self.s.policy.lookups_by_type():
             self._by_type(cid, UNSET)
         if cid in self.s.policy.lookups_by_extref():
@@ -187,17 +193,62 @@ class CustomersMachine(RuleBasedStateMachine):
             plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
         return plan
 
-    def _at_the_limits(self, data: st.DataObject) -> Action:
+    def _at_the_limits(self, data: st.DataObject) -> list[Action]:
         """One PATCH with every string at its `maxLength` in astral characters (twice as many UTF-16
-        units) and an unknown property: accepted, stored exactly, the unknown one ignored (rule 9)."""
+        units) and an unknown property: accepted, stored exactly, the unknown one ignored (rule 9).
+
+        A server that counts UTF-16 code units, as .NET does, refuses it: a platform warning, and
+        then the same at the limit in UTF-16 units (astral characters and one BMP character for an
+        odd limit), which every server must accept."""
         cid = self._customer(data)
         body: dict[str, Any] = {"CustomerId": cid}
+        units: dict[str, Any] = {"CustomerId": cid}
         for name in self.s.policy.settable(cid, (STRING,)):
             limit = self.s.facts.max_length(name)
             if limit is not None:
                 body[name] = data.draw(vs.astral_values(limit), label=name)
+                units[name] = body[name][: limit // 2] + ("x" if limit % 2 else "")
         unknown = data.draw(st.sampled_from(["ignored", {"nested": [1]}]), label="unknown")
-        return self._json(cid, body, f"PATCH of customer {cid} at every length limit", unknown=unknown)
+        first = self._json(cid, body, f"PATCH of customer {cid} at every length limit", unknown=unknown)
+        second = self._json(
+            cid, units, f"PATCH of customer {cid} at every length limit in UTF-16 units", unknown=unknown
+        )
+
+        def in_utf16_units() -> None:
+            if self.s.utf16_refused:
+                second()
+
+        return [first, in_utf16_units]
+
+    def _dob_probes(self, data: st.DataObject) -> list[Action]:
+        """DOBs in the server's offset near midnight (their date must stay), one far from it near
+        midnight (moved only by a conversion that keeps the instant), and the boundary dates
+        0001-01-01, 1752-12-31, 1753-01-01 and 9999-12-31, which must not get a 5xx (rules 1, 8).
+
+        The offset is the one the given customers' dates are written in; when none carries one, a
+        date at noon UTC is sent first and the answer teaches it. Where the server keeps each date's
+        offset, the customer's own offset is used. Built when they run, from what was learned."""
+        names = self.s.facts.of_kind(DATE)
+        pool = [c for c in self.given if any(self.s.policy.may_set(c, n) for n in names)]
+        if not names or not pool:
+            return []
+        cid = self._customer(data, pool)
+        name = next(n for n in names if self.s.policy.may_set(cid, n))
+
+        def send(value: str, what: str) -> Action:
+            body = {"CustomerId": cid, name: value}
+            return self._json(cid, body, f"PATCH of customer {cid}: {name} {what}")
+
+        def probes() -> None:
+            zone = self.s.zone
+            if zone.offset is None and not zone.keeps:
+                self.s.step(send(LEARNING_PROBE, "at noon UTC, to learn the server's offset"))
+            offset = zone.offset
+            if offset is None:
+                offset = written_offset(self.s.policy.originals[cid].get(name)) or 0
+            self._run([send(value, f"= {value}") for value in zone_probes(offset)])
+
+        return [probes]
 
     def _one_key_alone(self, data: st.DataObject) -> list[Action]:
         """One dictionary key sent alone to a customer that has others: it changes, they stay (rule 5).
@@ -290,9 +341,7 @@ class CustomersMachine(RuleBasedStateMachine):
         self.s.lookup(cid, pid, id_type, ext, what)
 
     def _malformed_id_type(self, cid: int, query: str) -> None:
-        self.s.lookup_refused(
-            str(cid), query, 400, f"GET Customers/{cid}?{query}: a malformed idType", "malformed-idtype"
-        )
+        self.s.lookup_malformed(cid, query, f"GET Customers/{cid}?{query}: a malformed idType")
 
     def _not_a_customer_id(self, text: str, id_type: int | Unset) -> None:
         query = None if id_type is UNSET else f"idType={id_type}"
@@ -737,3 +786,15 @@ def run_machine(
         not_exercised(session, f"{what} before it was checked")
         raise stopped from None
     not_exercised(session)
+    zone_caution(session)
+
+
+def zone_caution(session: Session) -> None:
+    """Say in the verdict when the server's offset could not be learned (contract rule 1): then a
+    date that moved was judged a failure, with no conversion to explain it."""
+    if session.zone.offset is None and not session.zone.keeps and session.policy.may_patch:
+        session.evidence.caution(
+            "the server's offset could not be learned (no date written with an offset was read): "
+            "a moved date could not be told apart from the platform's time-zone conversion, "
+            "and counts as a failure (contract rule 1)"
+        )

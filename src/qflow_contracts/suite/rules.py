@@ -31,7 +31,7 @@ class Rule(enum.Enum):
     PATCH_ANSWER = ("rule-6", "PATCH answers 200 with exactly what the next GET returns")
     ROUND_TRIP = ("rule-7", "Values round-trip exactly")
     ERRORS = ("rule-8", "Bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx")
-    UNKNOWN_AND_LIMITS = ("rule-9", "Unknown properties ignored, 32-bit integers, lengths in code points")
+    UNKNOWN_AND_LIMITS = ("rule-9", "Unknown properties ignored, 32-bit integers, string lengths")
     FORM_BODIES = ("rule-10", "Form bodies, CustomProperties[key]=value")
     ONLY_GIVEN = ("rule-11", "Only documented requests; only the given customers are touched")
     AUTHENTICATION = ("rule-12", "Credentials pass through and never reach an output")

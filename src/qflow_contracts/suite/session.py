@@ -31,6 +31,13 @@ from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.zone import Judgement, Zone
+
+
+def utf16(text: str) -> int:
+    """The length .NET counts: UTF-16 code units (a character outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
 
 MAX_REDUCTION_REQUESTS = 8
 """The most extra requests spent reducing one failing PATCH."""
@@ -88,6 +95,10 @@ class Session:
         self.stopped: BaseException | None = None
         self.reducible: Reducible | None = None
         self.reducing = False
+        self.zone = Zone.learn([records[cid] for cid in self.policy.given], facts.of_kind(model.DATE))
+        """The server's offset, as its DOBs are written (contract rule 1)."""
+        self.utf16_refused = False
+        """Whether a PATCH was refused for lengths counted in UTF-16 code units (contract rule 9)."""
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -244,6 +255,39 @@ class Session:
             exchange = self.server.get_raw_query(Rule.GET_LOOKUP, id_value, query)
         self.checks.refusal(exchange, (status,), Rule.GET_LOOKUP, what, key)
 
+    def lookup_malformed(self, cid: int, query: str, what: str) -> None:
+        """GET `cid` by CustomerId with a malformed `idType` (contract rule 3): 400 with an error
+        body; or `cid`'s record, as if `idType` were its default 0, which is how ASP.NET binds it
+        for an action that does not check ModelState: leniency (a warning). Sent once per run."""
+        self.verify(cid)
+        if self._settled(f"GET {str(cid)!r} {query!r}", None):
+            return
+        exchange = self.server.get_raw_query(Rule.GET_LOOKUP, str(cid), query)
+        if exchange.status != 200:
+            self.checks.refusal(exchange, (400,), Rule.GET_LOOKUP, what, "malformed-idtype")
+            return
+        record = self.checks.whole_record(exchange, what)
+        if record.get("CustomerId") != cid:
+            self.checks.fail(
+                Rule.GET_LOOKUP,
+                "malformed-idtype:wrong-record",
+                f"{what}: expected 400, or customer {cid} as if idType were 0; got customer "
+                f"{record.get('CustomerId')}",
+                exchange,
+            )
+        self.checks.same_as_model(
+            cid, self.model[cid], record, exchange, what, rule=Rule.GET_LOOKUP, key="lookup:stale"
+        )
+        self.evidence.lenient(
+            self.checks.finding(
+                Rule.GET_LOOKUP,
+                "lenient:idtype-default",
+                f"a malformed idType ({query}) was read as the default 0, as ASP.NET's model binding "
+                "does, instead of refused with 400. A client must send idType as a 32-bit integer",
+                exchange,
+            )
+        )
+
     # ---- PATCH (contract rules 4 to 10) ------------------------------------------------------------
 
     def accepted(
@@ -268,6 +312,8 @@ class Session:
         self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
         if lower_type is not None and self._lower_type_answered(cid, exchange, sent, lower_type, what):
             return None
+        if exchange.status == 400 and self._utf16_refusal(cid, sent, exchange, what):
+            return None
         self.reducible = Reducible(cid, sent, before)
         try:
             if exchange.status == 404:
@@ -290,10 +336,100 @@ class Session:
             current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
             self.checks.answer_is_next_get(answer, current, exchange, what)
             self.model[cid] = model.apply_patch(before, sent, self.facts)
+            self._dates(cid, sent, answer, exchange, what)
             self.checks.same_as_model(cid, self.model[cid], answer, exchange, what, sent=sent, before=before)
             return answer
         finally:
             self.reducible = None
+
+    # ---- the platform: the server's time zone and UTF-16 lengths (contract rules 1 and 9) ----------
+
+    def _dates(
+        self, cid: int, sent: Mapping[str, Any], answer: Record, exchange: Exchange, what: str
+    ) -> None:
+        """Each date sent, as the answer wrote it (contract rule 1): a date moved only by the
+        server's conversion to its own offset (the same instant) is a platform warning, any other
+        move a failure; either way the model takes the answer's value, so the move is reported
+        once, here, and the rest of the record is still compared."""
+        for name in self.facts.of_kind(model.DATE):
+            value, got = sent.get(name), answer.get(name)
+            if not isinstance(value, str) or not isinstance(got, str):
+                continue
+            self.zone.observe(got)
+            judgement = self.zone.judge(value, got)
+            if judgement is None:
+                continue
+            self.model[cid][name] = got
+            server = self.zone.text
+            if judgement is Judgement.CONVERTED:
+                self.checks.held(Rule.DOB)
+                self.evidence.lenient(
+                    replace(
+                        self.checks.finding(
+                            Rule.DOB,
+                            "platform:dob-converted",
+                            f"platform (the server's time zone, {server}): {name} sent as {value} was "
+                            f"stored as {got}, the same instant in the server's offset, on another "
+                            f"calendar date. A client must send {name} in the offset the server writes "
+                            f"back ({server}) to keep its date",
+                            exchange,
+                        ),
+                        kind="platform",
+                    )
+                )
+                continue
+            why = {
+                Judgement.MOVED_IN_OWN_OFFSET: f"sent in the server's own offset {server}, yet moved",
+                Judgement.INSTANT_MOVED: f"its date moved, the instant changed (the server writes {server})",
+                Judgement.NOT_THE_SERVER_OFFSET: (
+                    f"moved to an offset the server does not write its records in (it writes {server})"
+                ),
+                Judgement.MOVED: f"its date moved, and no conversion explains it ({self.zone.how})",
+            }[judgement]
+            self.evidence.failed(
+                self.checks.finding(
+                    Rule.DOB,
+                    f"dob:{judgement.value}",
+                    f"{what}: customer {cid}'s {name} sent as {value} read back as {got}: {why}",
+                    exchange,
+                )
+            )
+
+    def _utf16_over(self, sent: Mapping[str, Any]) -> list[str]:
+        """The strings of `sent` within their limit in code points but over it in UTF-16 units."""
+        over = []
+        for name in self.facts.of_kind(model.STRING):
+            value, limit = sent.get(name), self.facts.max_length(name)
+            if isinstance(value, str) and limit is not None and len(value) <= limit < utf16(value):
+                over.append(name)
+        return over
+
+    def _utf16_refusal(self, cid: int, sent: Mapping[str, Any], exchange: Exchange, what: str) -> bool:
+        """A 400 for a valid body whose strings are within their limits in code points but over
+        them in UTF-16 code units: the platform's counting (contract rule 9), a warning; the
+        refusal must still change nothing. False when no string of `sent` is between the counts."""
+        names = self._utf16_over(sent)
+        if not names:
+            return False
+        self.utf16_refused = True
+        self.checks.refusal(exchange, (400,), Rule.ERRORS, what, "utf16-lengths")
+        self.evidence.lenient(
+            replace(
+                self.checks.finding(
+                    Rule.UNKNOWN_AND_LIMITS,
+                    "platform:utf16-lengths",
+                    f"platform (lengths counted as .NET does): refused {', '.join(names)} within the "
+                    "limit in code points but over it in UTF-16 code units. A client must count "
+                    "lengths in UTF-16 code units (a character outside the Basic Multilingual "
+                    "Plane counts twice)",
+                    exchange,
+                ),
+                kind="platform",
+            )
+        )
+        self.checks.held(Rule.UNKNOWN_AND_LIMITS)
+        self._unchanged(cid, exchange, what, "refused-changed:utf16-lengths")
+        return True
 
     def _lower_type_answered(
         self, cid: int, exchange: Exchange, sent: Mapping[str, Any], lower_type: int, what: str
@@ -352,9 +488,24 @@ class Session:
         """Send an invalid PATCH of `cid` (contract rule 8)."""
         text = clip(refusal.content.decode("utf-8", "replace"), 300)
         what = f"invalid PATCH ({refusal.kind}, {refusal.content_type}) of customer {cid}: {text}"
+
+        def send() -> Exchange:
+            exchange = self.server.patch_raw(Rule.ERRORS, refusal.content, refusal.content_type)
+            if refusal.kind == "too-long" and 200 <= exchange.status < 300:
+                self.evidence.failed(
+                    self.checks.finding(
+                        Rule.UNKNOWN_AND_LIMITS,
+                        "length:over-code-points-accepted",
+                        f"{what}: a string over its limit in code points was accepted; a server may "
+                        "count UTF-16 code units, never fewer units than code points",
+                        exchange,
+                    )
+                )
+            return exchange
+
         self.refused(
             cid,
-            lambda: self.server.patch_raw(Rule.ERRORS, refusal.content, refusal.content_type),
+            send,
             refusal.statuses,
             Rule.ERRORS,
             what,

@@ -184,6 +184,7 @@ def check(case: Any, target: Target, evidence: Evidence, session: requests.Sessi
     try:
         case.validate_response(response, transport_kwargs={"session": session})
     except FailureGroup as group:
+        robustness = response.status_code >= 500 and bool(unclosed_bracket_keys(case))
         failed: set[Rule] = set()
         for failure in group.exceptions:
             names = getattr(failure, "checks", ()) or ("",)
@@ -193,6 +194,24 @@ def check(case: Any, target: Target, evidence: Evidence, session: requests.Sessi
             summary = target.mask(f"{case.method} {case.path}: {title}")
             detail = target.mask(str(getattr(failure, "message", "")))
             curl = case.as_curl_command(headers={name: "***" for name in target.headers})
+            if robustness:
+                keys = ", ".join(map(repr, unclosed_bracket_keys(case)))
+                summary = target.mask(
+                    f"robustness: {case.method} {case.path} answered {response.status_code} for the "
+                    f"undocumented query key {keys} (an unclosed '['), which ASP.NET Web API throws on. "
+                    "A client must send only the documented query parameters"
+                )
+                evidence.lenient(
+                    Finding(
+                        Rule.ERRORS,
+                        key="robustness:unclosed-bracket-query-key",
+                        summary=summary,
+                        detail=detail,
+                        reproduction=target.mask(curl),
+                        kind="robustness",
+                    )
+                )
+                continue
             evidence.failed(
                 Finding(rule, key=summary, summary=summary, detail=detail, reproduction=target.mask(curl))
             )
@@ -201,6 +220,22 @@ def check(case: Any, target: Target, evidence: Evidence, session: requests.Sessi
         return
     for rule in _checked(case):
         evidence.held(rule)
+
+
+def documented_query_keys() -> frozenset[str]:
+    """The query parameters the spec documents for `GET Customers/{id}`."""
+    from qflow_contracts.suite.model import load_facts
+
+    operation = load_facts().document["paths"]["/Customers/{id}"]["get"]
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
+
+
+def unclosed_bracket_keys(case: Any) -> list[str]:
+    """The case's query keys the spec does not document that hold a `[` never closed (contract
+    rule 8: ASP.NET Web API throws on them, a framework bug no client that follows the spec reaches)."""
+    documented = documented_query_keys()
+    keys = [str(key) for key in (case.query or {})]
+    return [k for k in keys if k not in documented and k.rfind("[") > k.rfind("]")]
 
 
 def _checked(case: Any) -> set[Rule]:

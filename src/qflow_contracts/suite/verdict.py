@@ -98,6 +98,24 @@ def _ids(rules: list[RuleVerdict]) -> str:
     return ", ".join(verdict.rule.id for verdict in rules)
 
 
+WARNING_WORDS = {
+    "leniency": "leniency warning(s) (contract rule 14)",
+    "platform": "platform warning(s) (the server's platform: what a client must do is in each)",
+    "robustness": "robustness warning(s) (contract rule 8)",
+}
+
+
+def _warnings(lenient: list[RuleVerdict]) -> list[str]:
+    """One reason per kind of warning: how many, and the rules they are under."""
+    lines = []
+    for kind, words in WARNING_WORDS.items():
+        under = [v for v in lenient if any(f.kind == kind for f in v.leniencies)]
+        count = sum(1 for v in under for f in v.leniencies if f.kind == kind)
+        if count:
+            lines.append(f"{count} {words}, not failures: {_ids(under)}")
+    return lines
+
+
 def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
     """NOT CONFORMANT on any finding (a leniency counts only when strict), else INCOMPLETE when an
     asked rule was not exercised or the run stopped early, else CONFORMANT."""
@@ -111,7 +129,10 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
         count = sum(len(verdict.findings) for verdict in failed)
         reasons.append(f"{count} finding(s) against {_ids(failed)}")
         if info.strict and any(verdict.leniencies for verdict in failed):
-            reasons.append("strict run: leniency counts as a failure (contract rule 14)")
+            reasons.append(
+                "strict run: leniency, platform and robustness warnings count as failures "
+                "(contract rules 1, 8, 9, 14)"
+            )
     if info.unavailable:
         reasons.append(f"the server stopped answering: {info.unavailable}")
     if info.stopped:
@@ -121,8 +142,7 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
     if not info.restore_ok:
         reasons.append(info.restore)
     if lenient and not info.strict:
-        count = sum(len(verdict.leniencies) for verdict in lenient)
-        reasons.append(f"{count} leniency warning(s) (contract rule 14), not failures: {_ids(lenient)}")
+        reasons += _warnings(lenient)
     if failed:
         name = NOT_CONFORMANT
     elif missing or info.stopped or info.unavailable:
@@ -130,6 +150,7 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
     else:
         name = CONFORMANT
         reasons.insert(0, f"all {len(asked)} rules asked were exercised, and none failed")
+    reasons += [f"warning: {caution}" for caution in evidence.cautions]
     if not_asked:
         reasons.append(f"not asked in this run: {_ids(not_asked)}")
     return Overall(name=name, reasons=tuple(reasons))

@@ -96,7 +96,10 @@ def sync_detailed(
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
     may share a PersonalId under different types. No match gets 404, and so does an `id`
     that is not a CustomerId in that mode (for example `abc`). A malformed parameter
-    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400.
+    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400; a server may
+    instead read it as the default 0, as ASP.NET's model binding does (leniency, contract
+    rule 14). Clients: send `idType` as a 32-bit integer. An empty `idTypeExtRef=` is the
+    documented default, which a generated client sends: a server must not refuse it.
 
     Args:
         id (str):
@@ -142,7 +145,10 @@ def sync(
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
     may share a PersonalId under different types. No match gets 404, and so does an `id`
     that is not a CustomerId in that mode (for example `abc`). A malformed parameter
-    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400.
+    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400; a server may
+    instead read it as the default 0, as ASP.NET's model binding does (leniency, contract
+    rule 14). Clients: send `idType` as a 32-bit integer. An empty `idTypeExtRef=` is the
+    documented default, which a generated client sends: a server must not refuse it.
 
     Args:
         id (str):
@@ -183,7 +189,10 @@ async def asyncio_detailed(
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
     may share a PersonalId under different types. No match gets 404, and so does an `id`
     that is not a CustomerId in that mode (for example `abc`). A malformed parameter
-    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400.
+    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400; a server may
+    instead read it as the default 0, as ASP.NET's model binding does (leniency, contract
+    rule 14). Clients: send `idType` as a 32-bit integer. An empty `idTypeExtRef=` is the
+    documented default, which a generated client sends: a server must not refuse it.
 
     Args:
         id (str):
@@ -227,7 +236,10 @@ async def asyncio(
     otherwise (`idType` 0, the default, or less) `id` is the QFlow CustomerId. Two customers
     may share a PersonalId under different types. No match gets 404, and so does an `id`
     that is not a CustomerId in that mode (for example `abc`). A malformed parameter
-    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400.
+    (`idType=abc`, `idType=` empty, or an `idType` outside 32 bits) gets 400; a server may
+    instead read it as the default 0, as ASP.NET's model binding does (leniency, contract
+    rule 14). Clients: send `idType` as a 32-bit integer. An empty `idTypeExtRef=` is the
+    documented default, which a generated client sends: a server must not refuse it.
 
     Args:
         id (str):

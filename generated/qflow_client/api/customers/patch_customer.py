@@ -120,7 +120,11 @@ def sync_detailed(
             record").
             Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
             leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-            are ignored; integers are 32-bit; lengths count Unicode code points.
+            are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+            DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+            a server may count either. Clients: count lengths in UTF-16 code units (a character
+            outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+            over `maxLength` in code points is refused.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
@@ -181,7 +185,11 @@ def sync(
             record").
             Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
             leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-            are ignored; integers are 32-bit; lengths count Unicode code points.
+            are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+            DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+            a server may count either. Clients: count lengths in UTF-16 code units (a character
+            outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+            over `maxLength` in code points is refused.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
@@ -237,7 +245,11 @@ async def asyncio_detailed(
             record").
             Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
             leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-            are ignored; integers are 32-bit; lengths count Unicode code points.
+            are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+            DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+            a server may count either. Clients: count lengths in UTF-16 code units (a character
+            outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+            over `maxLength` in code points is refused.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
@@ -296,7 +308,11 @@ async def asyncio(
             record").
             Decision (contract rule 5): every property is optional and may be `null`; absent or `null`
             leaves the stored value as it is. Decision (contract rule 9): properties not listed here
-            are ignored; integers are 32-bit; lengths count Unicode code points.
+            are ignored; integers are 32-bit. Lengths: the pages' limits come from .NET's
+            DataAnnotations, which count UTF-16 code units, while `maxLength` here counts code points;
+            a server may count either. Clients: count lengths in UTF-16 code units (a character
+            outside the Basic Multilingual Plane counts twice), which every server accepts; a string
+            over `maxLength` in code points is refused.
         body (CustomerUpdateForm): Customer record, as sent to PATCH Customers in an
             `application/x-www-form-urlencoded`
             body. Decision (contract rules 5, 10): the same properties as `CustomerUpdate`, one field
