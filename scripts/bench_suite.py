@@ -13,6 +13,7 @@ Options: --only NAME[,NAME] (a subset), --timeout S (180).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -74,7 +75,10 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
                 run += ["--customer-id", cid]
             started = time.perf_counter()
             try:
-                done = subprocess.run(run, capture_output=True, text=True, timeout=timeout)
+                # journals and locks of these throwaway servers in the run's own folder: a later
+                # server on the same port must not meet an unfinished journal of this one
+                env = {**os.environ, "XDG_STATE_HOME": folder}
+                done = subprocess.run(run, capture_output=True, text=True, timeout=timeout, env=env)
                 code = done.returncode
             except subprocess.TimeoutExpired:
                 code = -1

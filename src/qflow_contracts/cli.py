@@ -1,9 +1,9 @@
 """`qflow-contracts run`: the conformance suite against a server, in this process.
-`qflow-contracts restore --journal PATH`: finish the restore of a run that was killed.
+`qflow-contracts restore --journal PATH --base-url URL`: finish the restore of a run that was killed.
 
 Exit codes (`qflow_contracts.exitcodes.ExitCode`): 0 conformant, 1 not conformant, 2 bad usage or
-set-up, 3 server unavailable, 4 restore incomplete (the journal named), 5 incomplete, 129/130/143
-stopped by SIGHUP/SIGINT/SIGTERM after the restore.
+set-up, 3 server unavailable, 4 restore incomplete (the journal named), 5 incomplete, 128 + N
+stopped by signal N (SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM) after the restore.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, cast
 
@@ -19,6 +20,8 @@ from qflow_contracts import __version__
 from qflow_contracts.config import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RESTORE_TIME,
+    HEADER_WARNING,
     OPTIONS,
     ConfigError,
     Option,
@@ -29,7 +32,7 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
-from qflow_contracts.suite.journal import Journal, JournalError, read
+from qflow_contracts.suite.journal import Journal, JournalError, Written, read, state_folder
 from qflow_contracts.suite.lifecycle import (
     Interrupted,
     SetupError,
@@ -41,6 +44,7 @@ from qflow_contracts.suite.lifecycle import (
 from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
 from qflow_contracts.suite.restore import RestoreVerdict, restore
+from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.witnesses import restore_witnesses
 
@@ -78,7 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument(
         "--journal", required=True, metavar="PATH", help="the journal the run printed at its start"
     )
-    for key in ("headers", "header-envs", "rate-limit", "request-timeout", "keep-journal"):
+    back.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the deployment to restore, named again: credentials are sent only there",
+    )
+    back.add_argument(
+        "--trust-journal-base-url",
+        action="store_true",
+        help="send the credentials to the base URL the journal names, without naming it again",
+    )
+    for key in ("headers", "header-envs", "rate-limit", "request-timeout", "restore-time", "keep-journal"):
         _add(back, next(o for o in OPTIONS if o.key == key))
     back.add_argument(
         "--restore-witnesses",
@@ -103,7 +117,24 @@ def _pytest_args() -> list[str]:
         "-q",
         "--tb=short",
         "-rfE",
+        "-o",
+        "log_file=",  # no log file from an ini file in the working directory
     ]
+
+
+@contextmanager
+def _without_pytest_environment() -> Iterator[None]:
+    """pytest reads options and plugins from `PYTEST_*` variables (`PYTEST_ADDOPTS=--debug` writes
+    every hook call, the credential included, to a file): the runner's pytest reads none of them."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("PYTEST_")}
+    for name in saved:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        for added in [name for name in os.environ if name.startswith("PYTEST_")]:
+            del os.environ[added]
+        os.environ.update(saved)
 
 
 def run_suite(chosen: Settings) -> int:
@@ -132,7 +163,8 @@ def run_suite(chosen: Settings) -> int:
         sys.stdout = cast(TextIO, MaskedStream(sys.stdout, target))
         sys.stderr = cast(TextIO, MaskedStream(sys.stderr, target))
         try:
-            code = int(pytest_main(_pytest_args(), plugin))
+            with _without_pytest_environment():
+                code = int(pytest_main(_pytest_args(), plugin))
         except Interrupted:
             code = int(ExitCode.INTERRUPTED)
         finally:
@@ -161,22 +193,49 @@ def restore_journal(flags: dict[str, Any]) -> int:
         return int(ExitCode.CONFORMANT)
     headers = parse_headers(flags.get("headers") or [], flags.get("header_envs") or [], os.environ)
     by_key = {o.key: o for o in OPTIONS}
-    rate = check(by_key["rate-limit"], flags["rate_limit"], text=True) if flags.get("rate_limit") else None
-    timeout = (
-        check(by_key["request-timeout"], flags["request_timeout"], text=True)
-        if flags.get("request_timeout")
-        else None
-    )
+    named = check(by_key["base-url"], flags["base_url"], text=True) if flags.get("base_url") else None
+    if named is not None and deployment_key(named) != deployment_key(written.base_url):
+        raise ConfigError(
+            f"--base-url {named} is not the deployment the journal {path} was written for "
+            f"({written.base_url}): its records are restored only there"
+        )
+    if headers and named is None and not flags.get("trust_journal_base_url"):
+        raise ConfigError(
+            f"the journal {path} names the base URL {written.base_url}: name it again with "
+            f"--base-url {written.base_url} (or pass --trust-journal-base-url) before the credentials "
+            "are sent there"
+        )
+    numbers = {}
+    for key in ("rate-limit", "request-timeout", "restore-time"):
+        option = by_key[key]
+        numbers[key] = check(option, flags[option.name], text=True) if flags.get(option.name) else None
     ids = written.customer_ids or tuple(written.originals)
     target = Target(
         base_url=written.base_url,
         customer_ids=ids,
         witness_ids=written.witness_ids,
         headers=headers,
-        rate_limit=rate or DEFAULT_RATE_LIMIT,
-        request_timeout=timeout or DEFAULT_REQUEST_TIMEOUT,
+        rate_limit=numbers["rate-limit"] or DEFAULT_RATE_LIMIT,
+        request_timeout=numbers["request-timeout"] or DEFAULT_REQUEST_TIMEOUT,
+        restore_time=numbers["restore-time"] or DEFAULT_RESTORE_TIME,
         journal=path,
     )
+    try:
+        lock = RunLock(lock_folder(state_folder()), target.base_url, ids, target.witness_ids, path).acquire()
+    except Locked as error:
+        raise SetupError(ExitCode.USAGE, str(error)) from None
+    try:
+        return _restore_locked(
+            target, written, path, keep=bool(flags.get("keep_journal")), with_witnesses=with_witnesses
+        )
+    finally:
+        lock.release()
+
+
+def _restore_locked(
+    target: Target, written: Written, path: Path, *, keep: bool, with_witnesses: bool = False
+) -> int:
+    """The restore of `written`, its customers locked."""
     run = open_run(target, out=sys.stderr)
     run.restoring = True
     run.transport.restoring()
@@ -212,7 +271,7 @@ def restore_journal(flags: dict[str, Any]) -> int:
             put_back, unchanged = len(witnesses.restored), len(witnesses.untouched)
             print(f"restore: witnesses: {put_back} put back, {unchanged} unchanged")
         if verdict.ok and not written.done and run.journal is not None:
-            trouble = run.journal.finish(verdict.summary(), keep=bool(flags.get("keep_journal")))
+            trouble = run.journal.finish(verdict.summary(), keep=keep)
             if trouble is not None:
                 print(f"qflow-contracts: {trouble}")
         if verdict.ok and (witnesses is None or witnesses.ok):
@@ -238,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.get("command") is None:
             print(f"qflow-contracts: no command; {parser.format_usage().strip()}", file=sys.stderr)
             return int(ExitCode.USAGE)
+        if args.get("headers"):
+            print(HEADER_WARNING, file=sys.stderr)
         if args["command"] == "restore":
             return restore_journal(args)
         return run_suite(settings(args))
@@ -247,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as error:
         print(f"qflow-contracts: {error.line}", file=sys.stderr)
         return int(error.code)
+    except KeyboardInterrupt as error:
+        # a signal that arrived while another was being handled, outside the run's own handling
+        signum = error.signum if isinstance(error, Interrupted) else 2
+        return 128 + signum
 
 
 if __name__ == "__main__":

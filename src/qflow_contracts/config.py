@@ -23,8 +23,17 @@ DEFAULT_REQUEST_TIMEOUT = 10.0
 """Seconds one request may take (the answer read in whole) before the server counts as unavailable."""
 DEFAULT_MAX_TIME = 900.0
 """Seconds a run against a server the suite did not start may take before it stops and restores."""
+DEFAULT_RESTORE_TIME = 120.0
+"""Seconds the restore may take after the run stopped (its own clock): four customers need about
+twelve requests, and a throttling server's waits fit too."""
 DEFAULT_MAX_ANSWER_BYTES = 1 << 20
 """The most bytes of one answer that are read: a Customer record is a few kilobytes."""
+
+
+HEADER_WARNING = (
+    "qflow-contracts: warning: --header puts the credential on the command line (shell history, "
+    "the process list); use --header-env NAME=ENVVAR"
+)
 
 
 class ConfigError(Exception):
@@ -80,9 +89,19 @@ OPTIONS: tuple[Option, ...] = (
         f"seconds the whole run may take (default {DEFAULT_MAX_TIME:g} on a deployment)",
     ),
     Option(
+        "restore-time",
+        "seconds",
+        f"seconds the restore may take after the run stopped (default {DEFAULT_RESTORE_TIME:g})",
+    ),
+    Option(
         "max-answer-bytes", "bytes", f"the most bytes of one answer read (default {DEFAULT_MAX_ANSWER_BYTES})"
     ),
     Option("journal", "path", "the journal file (default: a new file in the per-user state folder)"),
+    Option(
+        "over-unfinished-journal",
+        "path",
+        "take over this unfinished journal of a killed run: its originals are this run's",
+    ),
     Option("keep-journal", "bool", "keep the records in the journal after a proven restore"),
     Option("junit-xml", "path", "write the JUnit XML report (one testcase per rule) here"),
     Option("report", "path", "write the Markdown report here"),
@@ -107,8 +126,10 @@ class Settings:
     rate_limit: float | None = None
     request_timeout: float | None = None
     max_time: float | None = None
+    restore_time: float | None = None
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     journal: Path | None = None
+    over_unfinished_journal: Path | None = None
     keep_journal: bool = False
     junit_xml: Path | None = None
     report: Path | None = None
@@ -147,6 +168,11 @@ def check(option: Option, value: Any, *, text: bool) -> Any:
             raise ConfigError(f"{where} must be true or false, got {value!r}")
         return value
     if kind in ("url", "path"):
+        if kind == "url" and isinstance(value, str) and has_userinfo(value):
+            raise ConfigError(
+                f"{where} must not carry a user or password (user:***@host): "
+                "pass credentials with --header-env NAME=ENVVAR"
+            )
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
         if kind == "url" and not value.startswith(("http://", "https://")):
@@ -168,6 +194,12 @@ def check(option: Option, value: Any, *, text: bool) -> Any:
         limit = "only 1 is supported" if kind == "workers" else f"from {low:g} to {high:g}"
         raise ConfigError(f"{where} must be {what} {limit}, got {value!r}")
     return number
+
+
+def has_userinfo(url: str) -> bool:
+    """Whether `url` carries a user or password before its host (`http://user:pass@host/API`)."""
+    authority = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return "@" in authority
 
 
 def _load_toml(path: str) -> dict[str, Any]:

@@ -22,4 +22,9 @@ class ExitCode(enum.IntEnum):
     """Nothing failed, but some rule the run was asked to check was not exercised (deadline, data)."""
     HANGUP = 129
     INTERRUPTED = 130
+    QUIT = 131
+    USER1 = 138
+    USER2 = 140
+    ALARM = 142
     TERMINATED = 143
+    """128 + the signal's number (Linux): stopped by that signal, after the restore."""

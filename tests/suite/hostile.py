@@ -6,7 +6,10 @@ wrapper that logs every request and can misbehave the way a production server do
   and once straddling the 600th character, where the suite cuts long answers);
 - `silent_after`: the server stops answering after N requests (each later request hangs);
 - `stall_at`: one request is answered late, once (a timeout mid-run);
-- `defect`: one of the mock's deliberate bugs (`patch-wrong-record` writes a second record).
+- `defect`: one of the mock's deliberate bugs (`patch-wrong-record` writes a second record);
+- `throttle_at` / `throttle_next`: answer chosen requests (by number) or the next N requests with
+  429 or 503 and a Retry-After, as a gateway's rate limit does (nothing is stored);
+- `mangle`: rewrite chosen answers' bodies (deeply nested JSON, a lone surrogate).
 
 The server runs on a thread of the test process (uvicorn), so the tests read its log directly.
 """
@@ -14,6 +17,8 @@ The server runs on a thread of the test process (uvicorn), so the tests read its
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email.utils
 import html
 import json
 import threading
@@ -70,6 +75,14 @@ class Hostile:
     """The first GET from the N-th request on is answered only after `stall_for` seconds, once."""
     stall_for: float = 0.0
     edit: Edit | None = None
+    throttle_at: dict[int, tuple[int, str]] = field(default_factory=dict)
+    """Request number (1-based) -> (status, Retry-After value) answered instead of the mock's
+    (`date+N`: an HTTP date N seconds after the answer)."""
+    throttle_next: int = 0
+    """The next this many requests are answered 429 with `Retry-After: 1`."""
+    throttled: list[tuple[Seen, int, str]] = field(default_factory=list)
+    mangle: Callable[[Seen, bytes], bytes | None] | None = None
+    """Called with each answer's body: a replacement, or None to keep it."""
     log: list[Seen] = field(default_factory=list)
     answers: list[tuple[Seen, int, bytes]] = field(default_factory=list)
     server: ThreadServer | None = field(default=None, repr=False)
@@ -108,6 +121,13 @@ class Hostile:
         if self.silent_after is not None and count > self.silent_after:
             await asyncio.sleep(3600)  # no answer, ever
             return
+        throttle = self.throttle_at.get(count)
+        if throttle is None and self.throttle_next > 0:
+            self.throttle_next -= 1
+            throttle = (429, "1")
+        if throttle is not None:
+            await self._throttle(send, seen, *throttle)
+            return
         if self.stall_at is not None and count >= self.stall_at and seen.method == "GET":
             self.stall_at = None
             await asyncio.sleep(self.stall_for)
@@ -128,18 +148,52 @@ class Hostile:
         async def replay() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        answer: dict[str, Any] = {"status": 0, "body": b""}
+        answer: dict[str, Any] = {"status": 0, "body": b"", "start": None}
 
         async def keep(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
+                if self.mangle is not None:
+                    answer["start"] = message
+                    return
             elif message["type"] == "http.response.body":
                 answer["body"] += message.get("body", b"")
+                if self.mangle is not None:
+                    if not message.get("more_body", False):
+                        await self._mangled(send, seen, answer)
+                    return
             await send(message)
 
         await self.inner(scope, replay, keep)
         with self._lock:
             self.answers.append((seen, int(answer["status"]), bytes(answer["body"])))
+
+    async def _mangled(self, send: Any, seen: Seen, answer: dict[str, Any]) -> None:
+        assert self.mangle is not None
+        replaced = self.mangle(seen, bytes(answer["body"]))
+        if replaced is not None:
+            answer["body"] = replaced
+        start = dict(answer["start"])
+        start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        start["headers"].append((b"content-length", str(len(answer["body"])).encode()))
+        await send(start)
+        await send({"type": "http.response.body", "body": answer["body"]})
+
+    async def _throttle(self, send: Any, seen: Seen, status: int, retry_after: str) -> None:
+        """Answer a throttle; `date+N` sends an HTTP date N seconds from now."""
+        if retry_after.startswith("date+"):
+            when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(retry_after[5:]))
+            retry_after = email.utils.format_datetime(when, usegmt=True)
+        payload = b'{"Message": "Too many requests"}'
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"retry-after", retry_after.encode()),
+        ]
+        with self._lock:
+            self.throttled.append((seen, status, retry_after))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
 
     async def _other_user(self, edit: Edit) -> None:
         transport = httpx.ASGITransport(app=self.inner)

@@ -264,7 +264,7 @@ def test_after_kill_9_the_restore_leaves_another_users_edits_of_values_the_run_o
                         edits[(cid, name)] = form
                         break
         assert edits, "no refused value another user could set"
-        code, output = _restore(journal, tmp_path)
+        code, output = _restore(journal, tmp_path, url)
         after = records(url)
     assert code == 4, (edits, output)
     for (cid, name), value in edits.items():

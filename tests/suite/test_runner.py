@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qflow_contracts.config import HEADER_WARNING
 from qflow_contracts.mock import create_app
 from tests.suite.servers import serve_app
 
@@ -69,8 +70,9 @@ def _ids() -> list[str]:
 
 
 def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused run printed (besides the warning a command-line --header gets)."""
     assert "Traceback" not in result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = [line for line in result.stderr.strip().splitlines() if line != HEADER_WARNING]
     assert len(lines) == 1, result.stderr
     return lines[0]
 

@@ -61,15 +61,18 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait(timeout=30)
 
 
-def _restore(journal: Path, tmp_path: Path) -> tuple[int, str]:
+def _restore(journal: Path, tmp_path: Path, url: str, *args: str) -> tuple[int, str]:
     result = subprocess.run(
         [
             str(BIN / "qflow-contracts"),
             "restore",
             "--journal",
             str(journal),
+            "--base-url",
+            url,
             "--header-env",
             "Authorization=QFLOW_TEST_AUTH",
+            *args,
         ],
         capture_output=True,
         text=True,
@@ -152,11 +155,11 @@ def test_sigkill_to_the_process_group_then_restore_from_the_journal(
     _quiet_afterwards(hostile)
     assert oct(journal.stat().st_mode & 0o777) == "0o600"
     assert KEY not in journal.read_text() and "Authorization" not in journal.read_text()
-    code, output = _restore(journal, tmp_path)
+    code, output = _restore(journal, tmp_path, url)
     assert code == 0, output
     assert records(url) == before
     _quiet_afterwards(hostile)
-    code, output = _restore(journal, tmp_path)
+    code, output = _restore(journal, tmp_path, url)
     assert code == 0 and "already proven" in output
 
 
@@ -320,8 +323,8 @@ def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
     finally:
         _stop(process)
     assert code in (0, 5), out[-3000:] + err[-2000:]
-    if code == 5:
-        assert "rules not finished" in err, out[-3000:] + err[-2000:]
+    if code == 5:  # the deadline came first; every rule may have been exercised by then
+        assert "rules not finished" in err or "stopped early: --max-time" in out, out[-3000:] + err[-2000:]
     assert len(hostile.log) > 30
     assert hostile.busiest_second() <= 11
 
@@ -348,7 +351,7 @@ def test_a_server_that_stops_answering_ends_the_run_within_max_time_and_the_time
         stopped = [line for line in err.splitlines() if "stopped answering" in line]
         assert len(stopped) == 1 and str(journal) in stopped[0]
         hostile.silent_after = None
-        code, output = _restore(journal, tmp_path)
+        code, output = _restore(journal, tmp_path, url)
         assert code == 0, output
         assert records(url) == before
 

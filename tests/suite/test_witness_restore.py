@@ -12,8 +12,8 @@ from tests.suite.hostile import KEY, WITNESS, Hostile, records, serve
 from tests.suite.test_safety import BIN, FAST, _env, _finish, _start, _stop
 
 
-def _restore(journal: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [str(BIN / "qflow-contracts"), "restore", "--journal", journal]
+def _restore(journal: str, tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [str(BIN / "qflow-contracts"), "restore", "--journal", journal, "--base-url", url]
     command += ["--header-env", "Authorization=QFLOW_TEST_AUTH", *extra]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=120, env=_env(tmp_path), cwd=tmp_path
@@ -32,17 +32,17 @@ def test_a_damaged_witness_is_put_back_only_when_asked(tmp_path: Path) -> None:
         assert code in (1, 4), out[-3000:] + err[-2000:]
         assert f"witness customer {WITNESS} changed" in out
         assert records(url, (WITNESS,))[WITNESS] != before[WITNESS]
-        found = re.search(r"restore --journal (\S+) --restore-witnesses", out + err)
+        found = re.search(r"restore --journal (\S+) --base-url \S+ --restore-witnesses", out + err)
         assert found, out[-3000:]
         journal = found.group(1)
         lines = [json.loads(line) for line in Path(journal).read_text(encoding="utf-8").splitlines()]
         assert [e["customer_id"] for e in lines if e["kind"] == "witness"] == [WITNESS]
         assert KEY not in Path(journal).read_text(encoding="utf-8")
 
-        plain = _restore(journal, tmp_path)
+        plain = _restore(journal, tmp_path, url)
         assert records(url, (WITNESS,))[WITNESS] != before[WITNESS], plain.stdout + plain.stderr
 
-        asked = _restore(journal, tmp_path, "--restore-witnesses")
+        asked = _restore(journal, tmp_path, url, "--restore-witnesses")
         after = records(url, (104, WITNESS))
     assert after[104] == before[104]
     was, now = json.loads(before[WITNESS]), json.loads(after[WITNESS])
@@ -69,6 +69,6 @@ def test_restore_witnesses_without_witnesses_is_one_line_exit_2(tmp_path: Path) 
     journal.write_text(
         json.dumps({"kind": "start", "base_url": "http://127.0.0.1:9/API", "customer_ids": [1]}) + "\n"
     )
-    result = _restore(str(journal), tmp_path, "--restore-witnesses")
+    result = _restore(str(journal), tmp_path, "http://127.0.0.1:9/API", "--restore-witnesses")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "holds no witness" in result.stderr

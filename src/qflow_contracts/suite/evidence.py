@@ -212,6 +212,8 @@ class RunInfo:
     """The journal's path, when one was written."""
     stopped: str | None = None
     """Why the run stopped early (deadline, signal, server lost), or None."""
+    throttled: str | None = None
+    """How many answers asked the run to wait (429, 503 with Retry-After) and how long it waited."""
     unavailable: str | None = None
     """Set when the run stopped because the server stopped answering (timeout, connection lost,
     answer too big): availability, not a finding."""

@@ -8,6 +8,12 @@ restore and Schemathesis (through `suite/stateless.py`) all use it, so no code p
 Reads that do not depend on each other go out side by side (`side_by_side`) on a small connection
 pool, their starts still paced.
 
+Each exchange (connect, headers and body) ends by its own deadline, however slowly the server
+sends (`suite/deadline.py`). A throttled answer (429, or 503 with Retry-After) is waited out,
+bounded, and sent again, and the pace is halved for the rest of the run (`suite/throttle.py`).
+Answers nested too deep or holding lone surrogates are made readable before anyone parses them,
+and reported as the server's (`suite/answers.py`). The restore has its own bounded time.
+
 Errors that are the server's availability (`Unavailable`, `DeadlineReached`) are never findings: the
 machine and checks let them propagate; the runner turns them into an "incomplete" verdict.
 """
@@ -27,9 +33,12 @@ from typing import Any, TypeVar
 import httpx
 
 from qflow_contracts.spec import customer_properties
+from qflow_contracts.suite.answers import Problem, screen
+from qflow_contracts.suite.deadline import DeadlineTransport, exchange_deadline
 from qflow_contracts.suite.journal import Journal, JournalUnwritable, documents
 from qflow_contracts.suite.ownership import Caused, Ownership
 from qflow_contracts.suite.targeting import Pair, Proofs
+from qflow_contracts.suite.throttle import MAX_IN_A_ROW, MAX_WAIT, SLOWEST_INTERVAL, throttle_wait
 
 INT32_MAX = 2**31 - 1
 RESERVED_EXT_REF = "qflow-contracts-"
@@ -356,9 +365,14 @@ def named_customers(content: bytes) -> list[int]:
         if isinstance(node, list):
             pending.extend((item, depth + 1, top) for item in node)
         elif isinstance(node, dict):
-            if top or _ci(node, "PersonalId"):
+            if isinstance(node, dict):  # any object naming a CustomerId may be a record
                 found += [n for n in map(_positive_int, _ci(node, "CustomerId")) if n is not None]
-            pending.extend((value, depth + 1, False) for value in node.values())
+            # a CustomProperties dictionary's keys are the customer's data, not a record's properties
+            pending.extend(
+                (value, depth + 1, False)
+                for key, value in node.items()
+                if str(key).lower() != "customproperties"
+            )
     return found
 
 
@@ -370,6 +384,22 @@ class Pacer:
         self._clock = clock
         self._next = 0.0
         self._lock = threading.Lock()
+
+    def hold(self, until: float) -> None:
+        """No start before `until` (a server asked to wait)."""
+        with self._lock:
+            self._next = max(self._next, until)
+
+    def slow(self) -> None:
+        """Halve the rate from now on (an unpaced run starts at 10 a second), never below one start
+        every `SLOWEST_INTERVAL` seconds."""
+        with self._lock:
+            self.interval = min(SLOWEST_INTERVAL, self.interval * 2 if self.interval else 0.1)
+
+    @property
+    def rate(self) -> float | None:
+        """Starts per second now (None: unpaced)."""
+        return 1.0 / self.interval if self.interval else None
 
     def slot(self) -> float:
         """Reserve the next start; the monotonic time it may happen at."""
@@ -389,6 +419,10 @@ class Traffic:
     refused: list[str] = field(default_factory=list)
     withheld: list[int] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
+    throttled: int = 0
+    """Answers that asked the suite to wait (429, or 503 with Retry-After)."""
+    waited: float = 0.0
+    """Seconds spent waiting as those answers asked."""
 
     def busiest_second(self) -> int:
         """The most requests started within any one second."""
@@ -410,10 +444,12 @@ class SafeTransport(httpx.BaseTransport):
         request_timeout: float,
         max_answer_bytes: int,
         deadline: float | None = None,
+        restore_time: float = 120.0,
         policy: Policy | None = None,
         journal: Journal | None = None,
         ownership: Ownership | None = None,
         on_request: Callable[[], None] | None = None,
+        on_malformed: Callable[[httpx.Request, Problem], None] | None = None,
         inner: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -421,12 +457,16 @@ class SafeTransport(httpx.BaseTransport):
         self.request_timeout = request_timeout
         self.max_answer_bytes = max_answer_bytes
         self.deadline = deadline
+        self.restore_time = restore_time
+        self.restore_deadline: float | None = None
+        """When the restore's own time is over (set by `restoring`)."""
         self.policy = policy
         self.journal = journal
         self.ownership = ownership
         """What each PATCH made the server store (set with the journal, once the originals are read)."""
         self.on_request = on_request
-        self.inner = inner or httpx.HTTPTransport(
+        self.on_malformed = on_malformed
+        self.inner = inner or DeadlineTransport(
             limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
         )
         self.clock = clock
@@ -446,8 +486,16 @@ class SafeTransport(httpx.BaseTransport):
             self.stopped = reason
 
     def restoring(self) -> None:
-        """From now on only the restore sends: the deadline no longer applies."""
-        self.restoring_now = True
+        """From now on only the restore sends: the run's deadline no longer applies, the restore's
+        own time (`restore_time` from now) does."""
+        if not self.restoring_now:
+            self.restoring_now = True
+            self.restore_deadline = self.clock() + self.restore_time
+
+    def time_left(self) -> float | None:
+        """Seconds left before the current deadline (the restore's while restoring), or None."""
+        end = self.restore_deadline if self.restoring_now else self.deadline
+        return None if end is None else max(0.0, end - self.clock())
 
     def shut(self) -> None:
         """Nothing at all is sent any more (the run is over)."""
@@ -465,53 +513,26 @@ class SafeTransport(httpx.BaseTransport):
                 self.traffic.refused.append(str(error))
                 self.stop(error)
                 raise
-        start = self.pacer.slot()
-        if self.deadline is not None and not self.restoring_now and start >= self.deadline:
-            reason = DeadlineReached("--max-time reached")
-            self.stop(reason)
-            raise reason
-        delay = start - self.clock()
-        if delay > 0:
-            time.sleep(delay)
         request.read()
-        number = self._journal_change(request)
-        request.headers["Accept-Encoding"] = "identity"
         if request.method == "GET":
             for name, value in NO_CACHE:
                 request.headers[name] = value
-        timeout = self.request_timeout
-        request.extensions["timeout"] = {
-            "connect": timeout,
-            "read": timeout,
-            "write": timeout,
-            "pool": timeout,
-        }
-        with self._lock:
-            self.traffic.sent += 1
-            self.traffic.patches += request.method == "PATCH"
-            self.traffic.starts.append(self.clock())
-        if self.on_request is not None:
-            self.on_request()
-        began = self.clock()
-        try:
-            response = self.inner.handle_request(request)
-            try:
-                content = self._read(response, began)
-            finally:
-                response.close()
-        except httpx.TimeoutException:
-            raise self._lost(
-                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
-            ) from None
-        except httpx.TransportError as error:
-            raise self._lost(
-                Unavailable(
-                    f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
-                ),
-                request,
-            ) from None
-        except Unavailable as error:
-            raise self._lost(error, request) from None
+        number: int | None = None
+        journaled, in_a_row = False, 0
+        while True:
+            self._wait_for_slot()
+            if not journaled:
+                number = self._journal_change(request)
+                journaled = True
+            response, content = self._exchange(request)
+            wait = throttle_wait(response.status_code, response.headers.get("retry-after"), in_a_row + 1)
+            if wait is None:
+                break
+            in_a_row += 1
+            self._throttled(request, response.status_code, wait, in_a_row)
+        content, problem = screen(content)
+        if problem is not None and self.on_malformed is not None:
+            self.on_malformed(request, problem)
         self._journal_answer(request, number, response.status_code, content)
         if self.policy is not None:
             self.policy.observe(request, response.status_code, content)
@@ -537,6 +558,87 @@ class SafeTransport(httpx.BaseTransport):
                 k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
             },
         )
+
+    def _wait_for_slot(self) -> None:
+        """Wait for the next paced start; past the run's deadline (or the restore's) nothing is sent."""
+        start = self.pacer.slot()
+        if self.restoring_now:
+            if self.restore_deadline is not None and start >= self.restore_deadline:
+                raise DeadlineReached(f"the restore's own time ({self.restore_time:g} s) is over")
+        elif self.deadline is not None and start >= self.deadline:
+            reason = DeadlineReached("--max-time reached")
+            self.stop(reason)
+            raise reason
+        delay = start - self.clock()
+        if delay > 0:
+            time.sleep(delay)
+        if self.closed:
+            raise Unavailable("the run is over: nothing more is sent")
+
+    def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """Send `request` once: the answer and its body, read in whole within --request-timeout
+        (connect, headers and body together)."""
+        request.headers["Accept-Encoding"] = "identity"
+        timeout = self.request_timeout
+        request.extensions["timeout"] = {
+            "connect": timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        with self._lock:
+            self.traffic.sent += 1
+            self.traffic.patches += request.method == "PATCH"
+            self.traffic.starts.append(self.clock())
+        if self.on_request is not None:
+            self.on_request()
+        began = self.clock()
+        try:
+            with exchange_deadline(time.monotonic() + timeout):
+                response = self.inner.handle_request(request)
+                try:
+                    content = self._read(response, began)
+                finally:
+                    response.close()
+        except httpx.TimeoutException:
+            raise self._lost(
+                Unavailable(f"no answer within {timeout:g} s ({request.method} {request.url.path})"), request
+            ) from None
+        except httpx.TransportError as error:
+            raise self._lost(
+                Unavailable(
+                    f"connection failed ({type(error).__name__}): {request.method} {request.url.path}"
+                ),
+                request,
+            ) from None
+        except Unavailable as error:
+            raise self._lost(error, request) from None
+        return response, content
+
+    def _throttled(self, request: httpx.Request, status: int, wait: float, in_a_row: int) -> None:
+        """A throttled answer (contract rule 15): wait as asked (bounded), halve the pace for the rest
+        of the run; the server is unavailable when it asks for too long, or too often in a row."""
+        what = f"{request.method} {request.url.path} answered HTTP {status}"
+        if in_a_row > MAX_IN_A_ROW:
+            raise self._lost(Unavailable(f"{what} {in_a_row} times in a row (throttled)"))
+        if wait > MAX_WAIT:
+            raise self._lost(
+                Unavailable(f"{what} asking to wait {wait:g} s (Retry-After), more than {MAX_WAIT:g} s")
+            )
+        left = self.time_left()
+        if left is not None and wait >= left:
+            reason = DeadlineReached(
+                f"{what} asking to wait {wait:g} s, past "
+                + ("the restore's own time" if self.restoring_now else "--max-time")
+            )
+            if not self.restoring_now:
+                self.stop(reason)
+            raise reason
+        with self._lock:
+            self.traffic.throttled += 1
+            self.traffic.waited += wait
+        self.pacer.hold(self.clock() + wait)
+        self.pacer.slow()
 
     def _journal_change(self, request: httpx.Request) -> int | None:
         """Journal a PATCH body before it is sent; its number. A journal that cannot take it stops

@@ -4,16 +4,20 @@ client, the preflight reads, the journal), stop (a signal, the deadline, a lost 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
+import os
+import resource
 import signal
 import sys
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -25,11 +29,13 @@ from qflow_contracts.config import (
     DEFAULT_MAX_TIME,
     DEFAULT_RATE_LIMIT,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RESTORE_TIME,
     Settings,
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.spec import customer_properties, load_spec
+from qflow_contracts.suite.answers import Problem
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.http import (
     DeadlineReached,
@@ -39,7 +45,15 @@ from qflow_contracts.suite.http import (
     UnsafeRequest,
     side_by_side,
 )
-from qflow_contracts.suite.journal import Journal, JournalError, default_path, state_folder, unfinished
+from qflow_contracts.suite.journal import (
+    Journal,
+    JournalError,
+    Written,
+    default_path,
+    read,
+    state_folder,
+    unfinished,
+)
 from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.restore import (
     RestoreVerdict,
@@ -49,9 +63,24 @@ from qflow_contracts.suite.restore import (
     same_value,
 )
 from qflow_contracts.suite.rules import Rule
+from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
 
-SIGNALS = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED, "SIGHUP": ExitCode.HANGUP}
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+"""The signals that stop a run and restore it, exit 128 + the signal's number. Any other that ends
+a process (SIGKILL) leaves the journal for `qflow-contracts restore`."""
+
+
+def restore_command(target: Target, journal: Path) -> str:
+    """The command that finishes a run's restore from its journal (it names the base URL again:
+    `restore` sends credentials only where the user says)."""
+    return f"qflow-contracts restore --journal {journal} --base-url {target.base_url}"
+
+
+def no_core_dumps() -> None:
+    """A crash of the run leaves no core file (it would hold the credential)."""
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 class SetupError(Exception):
@@ -93,7 +122,9 @@ def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ..
         request_timeout=settings.request_timeout or DEFAULT_REQUEST_TIMEOUT,
         max_time=settings.max_time if settings.max_time or owned else DEFAULT_MAX_TIME,
         max_answer_bytes=settings.max_answer_bytes,
+        restore_time=settings.restore_time or DEFAULT_RESTORE_TIME,
         journal=journal,
+        over_journal=settings.over_unfinished_journal,
         keep_journal=settings.keep_journal,
     )
 
@@ -112,8 +143,14 @@ class Run:
     originals: dict[int, dict[str, Any]] = field(default_factory=dict)
     raw: dict[int, bytes] = field(default_factory=dict)
     witnesses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    witness_raw: dict[int, bytes] = field(default_factory=dict)
+    """Each witness's first answer, byte for byte (journaled as its original)."""
     journal: Journal | None = None
+    lock: RunLock | None = None
+    over: Written | None = None
+    """The unfinished journal this run took over (`--over-unfinished-journal`)."""
     signum: int | None = None
+    signals: int = 0
     restoring: bool = False
     finished: bool = False
     verdict: RestoreVerdict | None = None
@@ -121,6 +158,9 @@ class Run:
     capture: Any = None
     """pytest's capture manager, while pytest runs: lines for the person go past it."""
     _previous: dict[int, Any] = field(default_factory=dict)
+    _fd: int | None = None
+    """A copy of `out`'s file descriptor made before pytest captures it: a signal handler writes
+    there directly, never through a buffered stream it may have interrupted."""
 
     def say(self, line: str) -> None:
         """One line for the person running the suite (masked), past pytest's output capture."""
@@ -133,11 +173,36 @@ class Run:
 
     # ---- signals ----------------------------------------------------------------------------
 
+    def say_now(self, line: str) -> None:
+        """`say`, from a signal handler: one unbuffered write, safe when the handler interrupted a
+        print to the same stream."""
+        data = (self.target.mask(line) + "\n").encode("utf-8", "replace")
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._fd, data)
+                return
+        with contextlib.suppress(RuntimeError, ValueError):
+            self.out.write(data.decode("utf-8"))
+
+    def _terminal_fd(self) -> int | None:
+        """A copy of the descriptor `out` writes to; under plain pytest, whose capture already
+        holds stderr, the one pytest saved for the terminal."""
+        capturing = getattr(self.capture, "_global_capturing", None)
+        saved = getattr(getattr(capturing, "err", None), "targetfd_save", None)
+        try:
+            return os.dup(saved if isinstance(saved, int) else self.out.fileno())
+        except (AttributeError, OSError, ValueError):
+            return None
+
     def install_signals(self) -> None:
-        """SIGINT, SIGTERM and SIGHUP stop the run and restore: installed explicitly, so an ignored
-        SIGINT inherited from a shell that started the run with `&` does not stay ignored."""
+        """SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM stop the run and restore:
+        installed explicitly, so an ignored SIGINT inherited from a shell that started the run with
+        `&` does not stay ignored. Core dumps are off for the run."""
         if self._previous:
             return
+        no_core_dumps()
+        if self._fd is None:
+            self._fd = self._terminal_fd()
         for name in SIGNALS:
             number = getattr(signal, name, None)
             if number is None:
@@ -152,19 +217,41 @@ class Run:
         for number, previous in self._previous.items():
             signal.signal(number, previous)
         self._previous.clear()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """The first signal stops the run (the restore follows); a second says what is left of the
+        restore and that the journal finishes it; a third abandons the restore to the journal."""
+        name = signal.Signals(signum).name
+        self.signals += 1
         if self.signum is not None or self.restoring:
             self.signum = self.signum or signum
-            where = f"; the journal {self.target.journal} holds what is left" if self.journal else ""
-            self.say(
-                f"qflow-contracts: {signal.Signals(signum).name} received: finishing the restore first{where}"
-            )
+            self.say_now(self._restore_left(name))
             return
         self.signum = signum
         self.transport.stop(Interrupted(signum))
-        self.say(f"qflow-contracts: {signal.Signals(signum).name} received: stopping, then restoring")
+        self.say_now(f"qflow-contracts: {name} received: stopping, then restoring")
         raise Interrupted(signum)
+
+    def _restore_left(self, name: str) -> str:
+        """What a signal during the restore (or while the run stops) is told."""
+        journal = self.journal.path if self.journal is not None else self.target.journal
+        finish = ""
+        if journal is not None:
+            finish = f"; the journal finishes it: {restore_command(self.target, journal)}"
+        if self.signals >= 3 and not self.finished:
+            self.transport.shut()
+            return f"qflow-contracts: {name} received again: the restore is abandoned{finish}"
+        left = self.transport.time_left() if self.restoring else None
+        bound = f", at most {left:.0f} s more" if left is not None else ""
+        customers = len(self.target.customer_ids)
+        return (
+            f"qflow-contracts: {name} received: finishing the restore first ({customers} customer(s)"
+            f"{bound}); a third signal abandons it{finish}"
+        )
 
     # ---- the end ----------------------------------------------------------------------------
 
@@ -178,6 +265,28 @@ class Run:
         if isinstance(error, (Unavailable, DeadlineReached, KeyboardInterrupt, UnsafeRequest)):
             return True
         return self.transport.stopped is not None
+
+
+def _malformed(evidence: Evidence, target: Target) -> Callable[[httpx.Request, Problem], None]:
+    """Record an answer the transport had to make readable as the server's finding: too deep is
+    a schema failure, a lone surrogate a string that cannot round-trip (contract rule 7)."""
+
+    def record(request: httpx.Request, problem: Problem) -> None:
+        rule = Rule.SPEC_SCHEMA if problem.kind == "depth" else Rule.ROUND_TRIP
+        where = f"{request.method} {request.url.path}"
+        evidence.failed(
+            Finding(
+                rule,
+                key=f"hostile-answer-{problem.kind}",
+                summary=target.mask(f"{where} answered {problem.text}"),
+                detail=target.mask(
+                    f"{where}?{request.url.query.decode('ascii', 'replace')} answered {problem.text}; "
+                    "the suite read a stand-in and went on"
+                ),
+            )
+        )
+
+    return record
 
 
 def open_run(target: Target, *, out: TextIO | None = None) -> Run:
@@ -200,16 +309,21 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
         request_timeout=target.request_timeout,
         max_answer_bytes=target.max_answer_bytes,
         deadline=started + target.max_time if target.max_time else None,
+        restore_time=target.restore_time,
         policy=policy,
         on_request=evidence.request,
+        on_malformed=_malformed(evidence, target),
     )
-    http = httpx.Client(base_url=target.base_url + "/", headers=target.headers, transport=transport)
+    # trust_env off: no .netrc credential, no proxy from the environment
+    http = httpx.Client(
+        base_url=target.base_url + "/", headers=target.headers, transport=transport, trust_env=False
+    )
     client = Client(
         base_url=target.base_url,
         headers=target.headers,
         timeout=httpx.Timeout(target.request_timeout),
         raise_on_unexpected_status=False,
-        httpx_args={"transport": transport},
+        httpx_args={"transport": transport, "trust_env": False},
     )
     info = RunInfo(
         base_url=target.mask(target.base_url),
@@ -309,17 +423,129 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
     return body, response.content
 
 
+def _lock(run: Run) -> None:
+    """One run at a time per deployment and customer; a run over an unfinished journal of any of
+    its customers refuses, unless it was told to take that journal over. Before any request."""
+    target = run.target
+    assert target.journal is not None
+    try:
+        folder = lock_folder(state_folder())
+        lock = RunLock(folder, target.base_url, target.customer_ids, target.witness_ids, target.journal)
+        run.lock = lock.acquire()
+    except Locked as error:
+        raise SetupError(ExitCode.USAGE, str(error)) from None
+    candidates = list(unfinished(state_folder(), target.base_url)) + list(run.lock.previous.values())
+    over = target.over_journal.resolve() if target.over_journal is not None else None
+    if over is not None:
+        try:
+            run.over = _over(target, over)
+        except SetupError:
+            run.lock.release()
+            raise
+    seen: set[Path] = set()
+    for path in candidates:
+        if path.resolve() in seen or path.resolve() == over or path.resolve() == target.journal.resolve():
+            continue
+        seen.add(path.resolve())
+        try:
+            written = read(path)
+        except (JournalError, KeyError, TypeError, ValueError):
+            continue
+        if (
+            written.done
+            or not written.changes
+            or deployment_key(written.base_url) != deployment_key(target.base_url)
+        ):
+            continue
+        shared = sorted(set(written.customer_ids or written.originals) & set(target.customer_ids))
+        if not shared:
+            run.say(
+                f"qflow-contracts: an earlier run left {path} unfinished: {restore_command(target, path)}"
+            )
+            continue
+        run.lock.release()
+        raise SetupError(
+            ExitCode.USAGE,
+            f"an earlier run left the journal {path} unfinished for customer(s) "
+            f"{', '.join(map(str, shared))}: their records may still hold its changes; finish it with "
+            f"`{restore_command(target, path)}`, or pass --over-unfinished-journal {path} to take "
+            "its originals as this run's",
+        )
+
+
+def _over(target: Target, path: Path) -> Written:
+    """The unfinished journal this run takes over: same deployment, its customers among the run's."""
+    try:
+        written = read(path)
+    except JournalError as error:
+        raise SetupError(ExitCode.USAGE, f"--over-unfinished-journal: {error}") from None
+    if written.done:
+        raise SetupError(ExitCode.USAGE, f"--over-unfinished-journal {path}: its restore was already proven")
+    if deployment_key(written.base_url) != deployment_key(target.base_url):
+        raise SetupError(
+            ExitCode.USAGE,
+            f"--over-unfinished-journal {path}: it is a journal of {target.mask(written.base_url)}, "
+            f"not of {target.mask(target.base_url)}",
+        )
+    missing = sorted(set(written.originals) - set(target.customer_ids))
+    if missing:
+        raise SetupError(
+            ExitCode.USAGE,
+            f"--over-unfinished-journal {path}: it also holds customer(s) {', '.join(map(str, missing))}; "
+            "give them with --customer-id too, or restore that journal first",
+        )
+    return written
+
+
+def _journal_originals(run: Run) -> None:
+    """Journal the originals: today's reads, or, for a customer of a journal taken over, that
+    journal's originals and the changes its run made (so the restore knows them as this run's)."""
+    assert run.journal is not None
+    over = run.over
+    for cid in run.target.customer_ids:
+        if over is not None and cid in over.originals:
+            raw = over.raw.get(cid, "").encode("utf-8", "surrogateescape")
+            run.journal.original(cid, over.originals[cid], raw)
+        else:
+            run.journal.original(cid, run.originals[cid], run.raw[cid])
+    for cid in run.target.witness_ids:
+        run.journal.witness(cid, run.witnesses[cid], run.witness_raw[cid])
+    if over is not None:
+        numbers: dict[int | None, int] = {}
+        for change in over.changes:
+            numbers[change.number] = run.journal.change(
+                change.content_type, change.body.encode("utf-8", "surrogateescape")
+            )
+        for old, new in numbers.items():
+            if old is not None and old in over.answered:
+                caused = [replace(e, change=new) for e in over.stored if e.change == old]
+                run.journal.answered(new, 0, caused)  # 0: its status is the killed run's journal's
+        for entry in over.stored:
+            if entry.change is None or entry.change not in numbers:
+                run.journal.stored(replace(entry, change=numbers.get(entry.change)))
+        run.say(
+            f"qflow-contracts: taking over the unfinished journal {over.path}: its originals are "
+            "this run's, and its changes are restored with this run's"
+        )
+
+
 def preflight(run: Run) -> None:
     """Read every given customer and witness before anything else, side by side; journal the
     originals before any PATCH. Set-up mistakes and an unreachable server are a SetupError (one
-    line; the first in the order given)."""
+    line; the first in the order given). A run that may change records first takes its locks."""
     target = run.target
-    if run.journal is None and target.journal is not None:
-        for path in unfinished(state_folder(), target.base_url):
-            run.say(
-                f"qflow-contracts: an earlier run left {path} unfinished: "
-                f"qflow-contracts restore --journal {path}"
-            )
+    if run.journal is None and target.journal is not None and run.lock is None:
+        _lock(run)
+    try:
+        _read_and_journal(run)
+    except BaseException:
+        if run.lock is not None:
+            run.lock.release()
+        raise
+
+
+def _read_and_journal(run: Run) -> None:
+    target = run.target
     reads = [functools.partial(_read, run, cid, "customer") for cid in target.customer_ids]
     reads += [functools.partial(_read, run, cid, "witness") for cid in target.witness_ids]
     records = side_by_side(reads)
@@ -327,28 +553,22 @@ def preflight(run: Run) -> None:
         run.originals[cid], run.raw[cid] = record, raw
         if run.transport.policy is not None:
             run.transport.policy.learn(record)
-    witness_raw: dict[int, bytes] = {}
     for cid, (record, raw) in zip(target.witness_ids, records[len(target.customer_ids) :], strict=True):
-        run.witnesses[cid], witness_raw[cid] = record, raw
+        run.witnesses[cid], run.witness_raw[cid] = record, raw
     if target.headers:
         run.evidence.held(Rule.AUTHENTICATION, len(target.customer_ids))
     if target.journal is not None and run.journal is None:
         try:
             run.journal = Journal(target.journal)
             run.journal.start(target.base_url, target.customer_ids, target.witness_ids)
-            for cid in target.customer_ids:
-                run.journal.original(cid, run.originals[cid], run.raw[cid])
-            for cid in target.witness_ids:
-                run.journal.witness(cid, run.witnesses[cid], witness_raw[cid])
+            _journal_originals(run)
         except JournalError as error:  # nothing was changed yet
             if run.journal is not None:
                 run.journal.close()
             raise SetupError(ExitCode.USAGE, str(error)) from None
         run.transport.ownership = Ownership({cid: run.originals[cid] for cid in target.customer_ids})
         run.transport.journal = run.journal
-        run.say(
-            f"qflow-contracts: journal {target.journal} (qflow-contracts restore --journal {target.journal})"
-        )
+        run.say(f"qflow-contracts: journal {target.journal} ({restore_command(target, target.journal)})")
 
 
 def stop_reason(run: Run) -> str | None:
@@ -385,7 +605,7 @@ def _check_witnesses(run: Run) -> None:
             summary=f"witness customer {cid} changed during the run ({', '.join(changed)}): {cause}",
             detail=f"witness {cid} was read before and after the run; the suite never sends it a PATCH"
             + (
-                f". To put it back: qflow-contracts restore --journal {run.journal.path} --restore-witnesses"
+                f". To put it back: {restore_command(run.target, run.journal.path)} --restore-witnesses"
                 if run.journal is not None
                 else ""
             ),
@@ -395,7 +615,7 @@ def _check_witnesses(run: Run) -> None:
             if run.journal is not None:
                 run.say(
                     f"qflow-contracts: witness {cid} changed; its original is journaled: "
-                    f"qflow-contracts restore --journal {run.journal.path} --restore-witnesses puts it back"
+                    f"{restore_command(run.target, run.journal.path)} --restore-witnesses puts it back"
                 )
         else:
             run.say(f"qflow-contracts: {finding.summary}")
@@ -440,6 +660,7 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
             if verdict.ok:
                 run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
+                _finish_over(run)
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
         if run.verdict is not None and run.verdict.ok and run.journal is not None:
@@ -454,6 +675,8 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             run.journal.close()
         run.transport.shut()
         run.finished = True
+        if run.lock is not None:
+            run.lock.release()
     if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
         info.restore += f"; the journal {run.journal.path} holds what is left"
     _pacing_evidence(run)
@@ -468,7 +691,9 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     reason = stop_reason(run)
     info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
     if isinstance(run.transport.stopped, Unavailable):
-        where = f"; the journal {run.journal.path} holds the originals" if run.journal is not None else ""
+        where = ""
+        if run.journal is not None and str(run.journal.path) not in info.restore:
+            where = f"; the journal {run.journal.path} holds the originals"
         say(f"qflow-contracts: the server stopped answering ({run.transport.stopped}); {info.restore}{where}")
     if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
         info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
@@ -477,6 +702,22 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
 
 def _witness_changed(run: Run) -> bool:
     return any(f.key.startswith("witness-") for f in run.evidence.findings())
+
+
+def _finish_over(run: Run) -> None:
+    """The journal this run took over is done once this run's restore is proven."""
+    if run.over is None or run.journal is None:
+        return
+    try:
+        journal = Journal(run.over.path, existing=True)
+        trouble = journal.finish(
+            f"restored by the run of the journal {run.journal.path}", keep=run.target.keep_journal
+        )
+        journal.close()
+        if trouble is not None:
+            run.say(f"qflow-contracts: {trouble}")
+    except (JournalError, OSError) as error:
+        run.say(f"qflow-contracts: could not mark {run.over.path} done ({error})")
 
 
 def _finish_journal(run: Run, summary: str, say: Callable[[str], None], *, keep: bool = False) -> None:
@@ -490,6 +731,12 @@ def _finish_journal(run: Run, summary: str, say: Callable[[str], None], *, keep:
 
 def _pacing_evidence(run: Run) -> None:
     target, traffic = run.target, run.transport.traffic
+    if traffic.throttled:
+        run.info.throttled = (
+            f"{traffic.throttled} throttled answer(s) (429, or 503 with Retry-After), "
+            f"{traffic.waited:.1f} s waited as asked; the pace was halved at each"
+        )
+        run.say(f"qflow-contracts: the server throttled the run: {run.info.throttled}")
     if target.rate_limit and traffic.sent:
         busiest = traffic.busiest_second()
         if busiest <= int(target.rate_limit) + 1:
@@ -507,7 +754,10 @@ def _pacing_evidence(run: Run) -> None:
 
 
 def signal_code(run: Run) -> ExitCode | None:
-    """The exit code a signal asks for, or None."""
+    """The exit code a signal asks for (128 + its number), or None."""
     if run.signum is None:
         return None
-    return SIGNALS.get(signal.Signals(run.signum).name)
+    try:
+        return ExitCode(128 + run.signum)
+    except ValueError:
+        return ExitCode.TERMINATED

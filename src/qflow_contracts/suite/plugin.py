@@ -24,7 +24,7 @@ from typing import Any, TextIO, cast
 import pytest
 from qflow_client import Client
 
-from qflow_contracts.config import OPTIONS, ConfigError, Settings, settings
+from qflow_contracts.config import HEADER_WARNING, OPTIONS, ConfigError, Settings, settings
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.suite import outcome
 from qflow_contracts.suite.evidence import Evidence, Finding
@@ -112,6 +112,8 @@ class QflowPlugin:
     def _resolve(self, config: pytest.Config) -> Run:
         flags = {option.name: config.getoption(f"qflow_{option.name}") for option in OPTIONS}
         flags["config"] = config.getoption("qflow_config")
+        if flags.get("headers"):
+            print(HEADER_WARNING.replace("--header", f"{PREFIX}header"), file=sys.stderr)
         try:
             self.settings = settings(flags)
         except ConfigError as error:

@@ -3,7 +3,8 @@
 On a server the suite started itself (`Target.owned`) anything valid may be sent. On any other
 server (a vendor deployment, real people's records) only the given customers are PATCHed, and only
 with changes PATCH can undo: a property that was `null` is never set, a dictionary key that was
-absent is never added, a date read back without an offset is never changed, another record's
+absent is never added, a date read back without an offset is never changed, a string read with
+U+FFFD (perhaps a lone surrogate, `suite/answers.py`) is never changed, another record's
 identity is never sent, and no PATCH names an unknown record. A read-only target gets GETs only.
 """
 
@@ -16,6 +17,10 @@ from typing import Any
 from qflow_contracts.suite import model
 from qflow_contracts.suite.model import DATE, DICTIONARY, Facts, Record, Selector
 from qflow_contracts.suite.target import Target
+
+UNREADABLE = "\ufffd"
+"""What the transport reads a lone surrogate as (`suite/answers.py`): an original holding it may not
+be what the server stores, so PATCH could not put it back, and it is never written."""
 
 
 def safe_path_segment(value: object) -> bool:
@@ -94,6 +99,8 @@ class Policy:
         value = self.originals[cid].get(name)
         if value is None:
             return False
+        if isinstance(value, str) and UNREADABLE in value:
+            return False  # perhaps a lone surrogate the transport could only read as U+FFFD
         return self.facts.kind(name) != DATE or model.sendable_date(value)
 
     def settable(self, cid: int, kinds: tuple[str, ...] | None = None) -> list[str]:

@@ -76,6 +76,8 @@ def render_markdown(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
             why = "; ".join(markdown(reason) for reason in rule_verdict.why)
             lines.append(f"- {rule_verdict.rule.id} ({rule_verdict.status.value}): {why}")
         lines.append("")
+    if info.throttled:
+        lines += ["## Throttling", "", f"rule-15: {markdown(info.throttled)}", ""]
     lines += ["## Restore", "", markdown(info.restore), ""]
     if info.journal:
         lines += [f"Journal: {markdown(info.journal)}", ""]

@@ -76,6 +76,7 @@ class HttpxAdapter(requests.adapters.HTTPAdapter):
 def session_for(http: httpx.Client) -> requests.Session:
     """A requests session whose every request goes through `http`."""
     session = requests.Session()
+    session.trust_env = False  # no ~/.netrc credential, no proxy variables: the client's headers only
     adapter = HttpxAdapter(http)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

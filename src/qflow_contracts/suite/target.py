@@ -37,8 +37,12 @@ class Target:
     """Seconds the whole run may take before it stops, restores and reports what it could not finish."""
     max_answer_bytes: int = 1 << 20
     """The most bytes of one answer that are read."""
+    restore_time: float = 120.0
+    """Seconds the restore may take, on its own clock after the run stopped."""
     journal: Path | None = None
     """Where originals and changes are journaled (a server the suite did not start)."""
+    over_journal: Path | None = None
+    """An unfinished journal this run takes over: its originals are this run's."""
     keep_journal: bool = False
     """Keep the records' contents in the journal after a proven restore (else only its summary)."""
 
