@@ -29,13 +29,6 @@ BIN = Path(sys.executable).parent
 IDS = customer_ids()
 GIVEN, WITNESS = IDS[:-1], IDS[-1]
 PROPERTIES = {p.name: p for p in customer_properties()}
-PLATFORM_PENDING = (
-    "issue 22: the suite names the platform's behaviours as warnings (DOB converted to +10:00, UTF-16 "
-    "lengths, idType=abc read as 0) only on the `platform` branch, not yet merged into main; and, "
-    "there too, it still fails three framework behaviours: a form's CustomProperties[key]=value not "
-    "bound (only MVC's indexed form is), a blank form field read as null, and a null CustomerId "
-    "refused by `int CustomerId`"
-)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +128,6 @@ def test_a_run_leaves_every_record_byte_for_byte_as_it_found_it(default_run: Run
     assert f"restore: all {len(GIVEN)} customers read back as they were" in default_run.result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=PLATFORM_PENDING)
 def test_a_run_is_conformant_with_the_platform_and_leniency_warnings_named(default_run: Run) -> None:
     result = default_run.result
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

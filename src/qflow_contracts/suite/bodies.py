@@ -150,8 +150,8 @@ class Bodies:
     ) -> dict[str, str] | None:
         """Some known keys of the dictionary with new values, new keys where the policy allows."""
         keys = sorted(set(self.policy.original_keys(cid, name)) | set(known_keys))
-        if form:
-            keys = [k for k in keys if "[" not in k and "]" not in k]
+        if form:  # a key a form can name: no brackets, and not blank (a blank field is absent)
+            keys = [k for k in keys if "[" not in k and "]" not in k and k.strip()]
         chosen: list[str] = []
         if keys:
             size = data.draw(st.integers(0, max(1, len(keys) - 1)), label=f"{name} keys sent")

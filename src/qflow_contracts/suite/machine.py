@@ -509,7 +509,12 @@ class CustomersMachine(RuleBasedStateMachine):
         customer with the most keys; with none, a new key where the policy allows one."""
         for name in self.s.facts.of_kind(DICTIONARY):
             most = max(self.given, key=lambda c: len(self.s.policy.original_keys(c, name)))
-            keys = [k for k in self.s.policy.original_keys(most, name) if "[" not in k and "]" not in k]
+            # a key a form can name: no brackets, and not blank (a blank field is absent, rule 10)
+            keys = [
+                k
+                for k in self.s.policy.original_keys(most, name)
+                if "[" not in k and "]" not in k and k.strip()
+            ]
             if keys:
                 key = data.draw(st.sampled_from(keys), label=f"form {name} key")
             elif self.s.policy.may_add_keys:
