@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,15 +32,9 @@ from qflow_contracts.config import (
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
 from qflow_contracts.suite.journal import Journal, JournalError, read
-from qflow_contracts.suite.lifecycle import (
-    Interrupted,
-    SetupError,
-    open_run,
-    preflight,
-    signal_code,
-    target_for,
-)
-from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
+from qflow_contracts.suite.lifecycle import SIGNALS, Interrupted, SetupError, open_run, start_run
+from qflow_contracts.suite.outcome import conclude
+from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin
 from qflow_contracts.suite.restore import restore
 from qflow_contracts.suite.target import Target
 
@@ -99,31 +95,17 @@ def _pytest_args() -> list[str]:
     ]
 
 
-def run_suite(chosen: Settings) -> int:
+def run_suite(chosen: Settings, command: str = "qflow-contracts run") -> int:
     """Run the suite in this process; the exit code says the verdict."""
     with ExitStack() as stack:
-        base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
-        if base_url is None:
-            from qflow_contracts.suite.embedded import serve_embedded
-
-            embedded = stack.enter_context(serve_embedded())
-            base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
-        target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
-        run = open_run(target, out=sys.stderr)
-        run.install_signals()
-        stack.callback(run.uninstall_signals)
         try:
-            preflight(run)
-        except SetupError:
-            run.transport.shut()
-            raise
-        except Interrupted:
-            run.transport.shut()
-            return int(signal_code(run) or ExitCode.INTERRUPTED)
-        plugin = QflowPlugin(run, chosen)
+            run = start_run(chosen, stack, out=sys.stderr, command=command)
+        except Interrupted as interrupted:
+            return int(SIGNALS.get(signal.Signals(interrupted.signum).name, ExitCode.INTERRUPTED))
+        plugin = QflowPlugin(run, chosen, quiet=True)
         streams = sys.stdout, sys.stderr
-        sys.stdout = cast(TextIO, MaskedStream(sys.stdout, target))
-        sys.stderr = cast(TextIO, MaskedStream(sys.stderr, target))
+        sys.stdout = cast(TextIO, MaskedStream(sys.stdout, run.target))
+        sys.stderr = cast(TextIO, MaskedStream(sys.stderr, run.target))
         try:
             code = int(pytest_main(_pytest_args(), plugin))
         except Interrupted:
@@ -208,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(ExitCode.USAGE)
         if args["command"] == "restore":
             return restore_journal(args)
-        return run_suite(settings(args))
+        command = " ".join(shlex.quote(arg) for arg in ["qflow-contracts", *arguments])
+        return run_suite(settings(args), command)
     except (ConfigError, JournalError) as error:
         print(f"qflow-contracts: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)

@@ -8,12 +8,15 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import os
 import signal
 import sys
 import time
 import urllib.parse
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -47,6 +50,7 @@ from qflow_contracts.suite.restore import (
     restore,
     same_value,
 )
+from qflow_contracts.suite.restore_notes import RestoreNote, notes
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
@@ -68,6 +72,70 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str = "") -> Run:
+    """The one start of a run, for `qflow-contracts run` and plain `pytest contracts`: the embedded
+    mock (entered on `stack`) or the given server, the Target with its one seed, the paced client,
+    the signals, and the preflight reads. Set-up mistakes are a SetupError (one line)."""
+    from qflow_contracts.suite.embedded import EmbeddedError, serve_embedded
+
+    base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
+    if base_url is None:
+        try:
+            embedded = stack.enter_context(serve_embedded())
+        except EmbeddedError as error:
+            raise SetupError(ExitCode.USAGE, str(error)) from None
+        base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
+    writable(chosen)
+    target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
+    run = open_run(target, out=out)
+    run.info.command = target.mask(command)
+    run.info.settings = settings_facts(target)
+    run.credential_flags = chosen.credential_flags
+    run.install_signals()
+    stack.callback(run.uninstall_signals)
+    try:
+        preflight(run)
+    except BaseException:
+        run.transport.shut()
+        raise
+    return run
+
+
+def writable(chosen: Settings) -> None:
+    """Every report path can be written, checked before any request (SetupError otherwise)."""
+    for flag, path in (
+        ("--report", chosen.report),
+        ("--junit-xml", chosen.junit_xml),
+        ("--html", chosen.html),
+        ("--json", chosen.json),
+    ):
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+        if (
+            path.is_dir()
+            or not os.access(existing, os.W_OK)
+            or (path.exists() and not os.access(path, os.W_OK))
+        ):
+            raise SetupError(ExitCode.USAGE, f"{flag} {path}: cannot write there")
+
+
+def settings_facts(target: Target) -> dict[str, str]:
+    """The run's effective settings, as a report states them to replay the run."""
+    return {
+        "seed": str(target.seed),
+        "max-examples": str(target.max_examples),
+        "rate-limit": f"{target.rate_limit:g}/s" if target.rate_limit else "unpaced",
+        "request-timeout": f"{target.request_timeout:g} s",
+        "max-time": f"{target.max_time:g} s" if target.max_time else "none",
+        "max-answer-bytes": str(target.max_answer_bytes),
+        "read-only": str(target.read_only).lower(),
+        "strict": str(target.strict).lower(),
+        "credentials": ", ".join(sorted(target.headers)) or "none",
+    }
 
 
 def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ...], owned: bool) -> Target:
@@ -115,15 +183,23 @@ class Run:
     restoring: bool = False
     finished: bool = False
     verdict: RestoreVerdict | None = None
+    notes: tuple[RestoreNote, ...] = ()
+    """Every record the restore left not as found, named."""
     started: float = field(default_factory=time.monotonic)
     capture: Any = None
     """pytest's capture manager, while pytest runs: lines for the person go past it."""
+    printer: Callable[[str], None] | None = None
+    """Where `say` prints while the console follows the run (above its live line)."""
+    credential_flags: tuple[str, ...] = ()
+    """The run's credential flags without their values, for the restore command."""
     _previous: dict[int, Any] = field(default_factory=dict)
 
     def say(self, line: str) -> None:
         """One line for the person running the suite (masked), past pytest's output capture."""
         text = self.target.mask(line)
-        if self.capture is not None:
+        if self.printer is not None:
+            self.printer(text)
+        elif self.capture is not None:
             with self.capture.global_and_fixture_disabled():
                 print(text, file=self.out, flush=True)
         else:
@@ -314,10 +390,9 @@ def preflight(run: Run) -> None:
     target = run.target
     if run.journal is None and target.journal is not None:
         for path in unfinished(state_folder(), target.base_url):
-            run.say(
-                f"qflow-contracts: an earlier run left {path} unfinished: "
-                f"qflow-contracts restore --journal {path}"
-            )
+            line = f"an earlier run left {path} unfinished: qflow-contracts restore --journal {path}"
+            run.info.warnings.append(target.mask(line))
+            run.say(f"qflow-contracts: {line}")
     reads = [functools.partial(_read, run, cid, "customer") for cid in target.customer_ids]
     reads += [functools.partial(_read, run, cid, "witness") for cid in target.witness_ids]
     records = side_by_side(reads)
@@ -380,6 +455,7 @@ def _check_witnesses(run: Run) -> None:
         if run.transport.traffic.patches:
             run.evidence.failed(finding)
         else:
+            run.info.warnings.append(finding.summary)
             run.say(f"qflow-contracts: {finding.summary}")
 
 
@@ -412,18 +488,19 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             with run.evidence.spending("restore"):
                 verdict = restore(run.http, written, target.mask)
             run.verdict = verdict
-            for line in verdict.lines()[:-1]:
-                say(line)
+            run.notes = notes(verdict)
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
             if verdict.ok:
                 run.journal.done(verdict.summary())
-                run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
+            run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
     except (Unavailable, DeadlineReached) as error:
         info.restore, info.restore_ok = f"restore: INCOMPLETE, the server was lost ({error})", False
+        run.notes = notes(run.verdict, lost=target.mask(str(error)))
     except UnreadableCustomer as error:
         info.restore, info.restore_ok = f"restore: INCOMPLETE ({error})", False
+        run.notes = (_unreadable(target.mask(str(error))),)
     finally:
         if run.journal is not None:
             run.journal.close()
@@ -431,15 +508,22 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
         run.finished = True
     if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
         info.restore += f"; the journal {run.journal.path} holds what is left"
+    if not info.restore_ok and run.journal is not None:
+        info.restore_command = restore_command(run.journal.path, run.credential_flags)
+    for note in run.notes:
+        run.evidence.unproven_by(Rule.RESTORED, note.line())
     _pacing_evidence(run)
     traffic = run.transport.traffic
+    warnings = []
     if traffic.withheld:
-        say(
-            f"qflow-contracts: {len(traffic.withheld)} answer(s) carried the record of a customer not given "
+        warnings.append(
+            f"{len(traffic.withheld)} answer(s) carried the record of a customer not given "
             "(the server answered someone else); withheld from every output (contract rule 11)"
         )
-    for refused in traffic.refused[:3]:
-        say(f"qflow-contracts: not sent, contract rule 11: {refused}")
+    warnings += [f"not sent, contract rule 11: {refused}" for refused in traffic.refused[:3]]
+    for warning in warnings:
+        info.warnings.append(target.mask(warning))
+        say(f"qflow-contracts: {warning}")
     reason = stop_reason(run)
     info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
     if isinstance(run.transport.stopped, Unavailable):
@@ -448,6 +532,23 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
     if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
         info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
     info.duration = time.monotonic() - run.started
+
+
+def restore_command(journal: Path, flags: tuple[str, ...]) -> str:
+    """The command that finishes a restore, with the run's credential flags (values never shown;
+    a `--header` value must be supplied by the person)."""
+    import shlex
+
+    command = " ".join(["qflow-contracts", "restore", "--journal", shlex.quote(str(journal)), *flags])
+    if any(flag == "--header" for flag in flags):
+        command += "  # replace *** with the header's value"
+    return command
+
+
+def _unreadable(error: str) -> RestoreNote:
+    return RestoreNote(
+        None, "", f"a given customer could not be read ({error})", "check the customers exist, then restore"
+    )
 
 
 def _pacing_evidence(run: Run) -> None:
