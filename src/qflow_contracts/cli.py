@@ -31,11 +31,13 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
-from qflow_contracts.suite.journal import Journal, JournalError, read
+from qflow_contracts.suite.journal import Journal, JournalError, read, state_folder
 from qflow_contracts.suite.lifecycle import SIGNALS, Interrupted, SetupError, open_run, start_run
 from qflow_contracts.suite.outcome import conclude
+from qflow_contracts.suite.pending import pending
 from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin
 from qflow_contracts.suite.restore import restore
+from qflow_contracts.suite.restore_notes import notes
 from qflow_contracts.suite.target import Target
 
 
@@ -69,8 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     back = commands.add_parser(
         "restore", help="finish the restore of a run that was killed, from its journal"
     )
-    back.add_argument(
-        "--journal", required=True, metavar="PATH", help="the journal the run printed at its start"
+    which = back.add_mutually_exclusive_group(required=True)
+    which.add_argument("--journal", metavar="PATH", help="the journal the run printed at its start")
+    which.add_argument(
+        "--latest", action="store_true", help="the newest unfinished journal in the per-user state folder"
+    )
+    which.add_argument(
+        "--list", action="store_true", help="list the unfinished journals (path, base URL, customers, age)"
     )
     for key in ("headers", "header-envs", "rate-limit", "request-timeout"):
         _add(back, next(o for o in OPTIONS if o.key == key))
@@ -124,8 +131,27 @@ def pytest_main(args: list[str], plugin: QflowPlugin) -> int:
     return int(pytest.main(args, plugins=[plugin]))
 
 
+def list_journals() -> int:
+    """`restore --list`: every unfinished journal, one a line."""
+    folder = state_folder()
+    found = pending(folder)
+    if not found:
+        print(f"qflow-contracts: no unfinished journal in {folder}")
+    for item in found:
+        print(item.line())
+    return int(ExitCode.CONFORMANT)
+
+
 def restore_journal(flags: dict[str, Any]) -> int:
-    """Finish a killed run's restore from its journal."""
+    """Finish a killed run's restore from its journal (`--journal`, or `--latest`), or list the
+    unfinished journals (`--list`)."""
+    if flags.get("list"):
+        return list_journals()
+    if flags.get("latest"):
+        found = pending(state_folder())
+        if not found:
+            raise JournalError(f"restore --latest: no unfinished journal in {state_folder()}")
+        flags = {**flags, "journal": str(found[-1].path)}
     path = Path(flags["journal"])
     written = read(path)
     if written.done:
@@ -162,8 +188,9 @@ def restore_journal(flags: dict[str, Any]) -> int:
             f"{target.mask(written.base_url)} from {path}"
         )
         verdict = restore(run.http, written, target.mask)
-        for line in verdict.lines():
-            print(line)
+        for note in notes(verdict):
+            print(target.mask(note.line()))
+        print(target.mask(verdict.summary()))
         if verdict.ok:
             journal = Journal(path, existing=True)
             journal.done(verdict.summary())

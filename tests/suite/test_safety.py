@@ -100,7 +100,8 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
     hostile = Hostile(edit=Edit(103, {"Notes": "set by another user during the run"}, after_patches=2))
     with serve(hostile) as url:
         before = records(url)
-        process = _start(url, tmp_path, *_ids(), *FAST)
+        report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
+        process = _start(url, tmp_path, *_ids(), *FAST, "--report", str(report), "--junit-xml", str(junit))
         try:
             code, out, err = _finish(process)
         finally:
@@ -108,7 +109,16 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
         after = records(url)
     assert hostile.edit is not None and hostile.edit.done
     assert code == 4, out[-3000:] + err[-2000:]
-    assert "conflict: customer 103 Notes holds" in out + err
+    # named, not counted: the customer, the property, why, and what to do, in the console and reports
+    assert "restore: conflict: customer 103 Notes: holds" in out
+    assert "what to do: nothing, if that change is theirs" in out
+    assert "--header-env Authorization=QFLOW_TEST_AUTH" in out  # the restore command, with its flag
+    assert "**conflict**: customer 103, Notes: holds" in report.read_text()
+    assert "customer 103 Notes: holds" in junit.read_text()
+    assert "stopped early" not in out and "not exercised" not in next(
+        line for line in out.splitlines() if line.startswith("  rule-13 ")
+    )
+    assert out.rstrip().splitlines()[-1].startswith("  - ")  # the verdict's reasons are the last lines
     assert json.loads(after[103])["Notes"] == "set by another user during the run"
     assert same_records(before, after) == ["103.Notes"]
 
