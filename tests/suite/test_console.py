@@ -145,7 +145,9 @@ def test_no_local_path_is_printed() -> None:
     stream = io.StringIO()
     console = Console(stream, live=False)
     rules = asked(owned=False)
-    console.verdict(judge(exercised(rules), info(owned=False, journal="/home/me/.qflow/journal-1.jsonl"), rules))
+    console.verdict(
+        judge(exercised(rules), info(owned=False, journal="/home/me/.qflow/journal-1.jsonl"), rules)
+    )
     assert "/home/me" not in stream.getvalue()
 
 

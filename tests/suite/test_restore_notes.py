@@ -53,7 +53,12 @@ def _incomplete() -> RunResult:
 NAMED = (
     ("102", "Notes", "someone else changed it", "nothing, if that change is theirs"),
     ("103", "DOB", "read without an offset", "put it back by hand"),
-    ("104", "FirstName, Email", "reading the record again shows the old value", "check the server stores PATCHes"),
+    (
+        "104",
+        "FirstName, Email",
+        "reading the record again shows the old value",
+        "check the server stores PATCHes",
+    ),
 )
 
 

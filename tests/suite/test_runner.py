@@ -211,3 +211,65 @@ def test_plain_pytest_rejects_a_wrong_option_value_in_one_line(tmp_path: Path) -
     )  # fmt: skip
     assert result.returncode != 0
     assert "--qflow-customer-id must be a list of positive 32-bit integers" in result.stderr
+
+
+def test_an_unwritable_report_path_is_one_line_exit_2_before_any_request(
+    deployment: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = _run("--base-url", deployment, "--customer-id", "101", "--header", f"X-Api-Key: {KEY}",
+                  "--report", str(blocker / "report.md"))  # fmt: skip
+    assert result.returncode == 2
+    assert _one_line(result) == f"qflow-contracts: --report {blocker / 'report.md'}: cannot write there"
+
+
+def test_a_report_that_cannot_be_written_after_the_verdict_is_one_line(tmp_path: Path) -> None:
+    from qflow_contracts.config import Settings
+    from qflow_contracts.suite.outcome import ReportError, write_reports
+    from qflow_contracts.suite.result import judge
+    from qflow_contracts.suite.target import Target
+    from tests.suite.ledgers import asked, exercised, info
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = judge(exercised(asked()), info(), asked())
+    with pytest.raises(ReportError) as raised:
+        write_reports(result, Target("http://h/API", (1,)), Settings(json=blocker / "x" / "run.jsonl"))
+    assert str(raised.value).startswith(f"--json {blocker / 'x' / 'run.jsonl'}: cannot write it (")
+    assert "\n" not in str(raised.value)
+
+
+def test_fixtures_that_no_longer_match_the_spec_are_one_line_exit_2(tmp_path: Path) -> None:
+    spec = Path(__file__).resolve().parents[2] / "spec" / "qflow-customers.openapi.yaml"
+    changed = tmp_path / "spec.yaml"
+    changed.write_text(spec.read_text().replace("        Notes:", "        Remarks:"))
+    result = _run("--max-examples", "1", env={"QFLOW_CONTRACTS_SPEC": str(changed)})
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert "the embedded mock did not start" in line and "Notes" in line
+
+
+def _plain_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    contracts = Path(__file__).resolve().parents[2] / "contracts"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(contracts), "-p", "no:cacheprovider", *args],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+    )  # fmt: skip
+
+
+def test_plain_pytest_maps_the_suites_exit_codes_past_pytests_own(tmp_path: Path) -> None:
+    usage = _plain_pytest(tmp_path, "--qflow-base-url", "http://127.0.0.1:9/API")
+    assert usage.returncode == 12, usage.stderr  # 10 + bad usage (2), not pytest's 4
+    unreachable = _plain_pytest(
+        tmp_path, "--qflow-base-url", "http://127.0.0.1:9/API", "--qflow-customer-id", "1"
+    )
+    assert unreachable.returncode == 13, unreachable.stderr  # 10 + unavailable (3)
+    assert "cannot reach" in unreachable.stderr
+
+
+def test_plain_pytest_with_parallel_workers_says_they_are_not_supported(tmp_path: Path) -> None:
+    result = _plain_pytest(tmp_path, "-n", "2")
+    assert result.returncode == 12, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "parallel workers (-n) are not supported" in result.stdout + result.stderr

@@ -117,6 +117,7 @@ def writable(chosen: Settings) -> None:
         existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
         if (
             path.is_dir()
+            or not existing.is_dir()
             or not os.access(existing, os.W_OK)
             or (path.exists() and not os.access(path, os.W_OK))
         ):
