@@ -31,11 +31,12 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
+from qflow_contracts.suite.console import MaskedStream
 from qflow_contracts.suite.journal import Journal, JournalError, read, state_folder
 from qflow_contracts.suite.lifecycle import SIGNALS, Interrupted, SetupError, open_run, start_run
 from qflow_contracts.suite.outcome import conclude
 from qflow_contracts.suite.pending import pending
-from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin
+from qflow_contracts.suite.plugin import QflowPlugin
 from qflow_contracts.suite.restore import restore
 from qflow_contracts.suite.restore_notes import notes
 from qflow_contracts.suite.target import Target

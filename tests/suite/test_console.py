@@ -80,8 +80,8 @@ def test_the_progress_line_says_phase_rule_requests_findings_time_and_pacing(
     line = console.progress_line()
     console.close()
     assert line == (
-        "[opening] rule-8 Bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx · "
-        "50/9000 requests · 1 finding(s) · 6 s elapsed · paced at 10/s"
+        "[opening] 50/9000 requests · 1 finding(s) · 6 s elapsed · paced at 10/s · checking rule-8 "
+        "Bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx"
     )
 
 
@@ -94,7 +94,10 @@ def test_without_a_terminal_a_line_comes_on_a_timer_even_when_nothing_is_recorde
     console.attach(exercised(set()))
     assert stream.wrote.wait(10)
     console.close()
-    assert "[preflight] starting · 0 requests · 0 finding(s)" in stream.getvalue()
+    assert (
+        "[preflight] 0 requests · 0 finding(s) · 0 s elapsed · unpaced · checking starting"
+        in stream.getvalue()
+    )
     assert "unpaced" in stream.getvalue()
 
 

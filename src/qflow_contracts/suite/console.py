@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from rich.console import Console as RichConsole
 from rich.live import Live
@@ -32,6 +32,13 @@ from qflow_contracts.suite.result import RunResult
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import one_line, printable
 from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict
+
+
+class Masking(Protocol):
+    """What masks a text (a `Target`)."""
+
+    def mask(self, text: str) -> str: ...
+
 
 PLAIN_INTERVAL = 4.0
 """Seconds between two plain progress lines: under 5, so a CI log is never silent for 5 s."""
@@ -58,6 +65,27 @@ STYLES = {
 }
 
 
+class MaskedStream:
+    """A text stream that masks every credential before writing (contract rule 12)."""
+
+    def __init__(self, stream: TextIO, target: Masking) -> None:
+        self._stream = stream
+        self._target = target
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._target.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def terminal(stream: TextIO) -> TextIO:
     """A text stream on a duplicate of `stream`'s file descriptor (pytest's capture redirects the
     descriptor, not its duplicate); `stream` itself when it has no descriptor."""
@@ -67,6 +95,15 @@ def terminal(stream: TextIO) -> TextIO:
         return stream
     stream.flush()
     return os.fdopen(os.dup(descriptor), "w", encoding="utf-8", errors="replace", buffering=1)
+
+
+def _width(stream: TextIO) -> int | None:
+    """The terminal's width in columns, or None (rich's own guess) when it cannot be told."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
+    return columns if columns > 0 else None  # a pseudo-terminal nobody sized says 0
 
 
 def _counts(verdict: RuleVerdict) -> str:
@@ -106,6 +143,7 @@ class Console:
         self._owns_stream = owns_stream
         self._out = RichConsole(
             file=stream,
+            width=_width(stream) if self.live else None,
             force_terminal=self.live,
             no_color=not self.live,
             highlight=False,
@@ -166,7 +204,8 @@ class Console:
         findings = sum(len(tally.findings) for tally in evidence.tallies.values())
         pace = f"paced at {self._rate:g}/s" if self._rate else "unpaced"
         return (
-            f"[{phase}] {rule} · {sent} requests · {findings} finding(s) · {elapsed:.0f} s elapsed · {pace}"
+            f"[{phase}] {sent} requests · {findings} finding(s) · {elapsed:.0f} s elapsed · {pace} · "
+            f"checking {rule}"
         )
 
     def _progress(self) -> Text:
@@ -193,6 +232,11 @@ class Console:
         with self._lock:
             if not self._closed:
                 self._out.print(text)
+
+    def started(self) -> None:
+        """Say the run has started, at once (the timer's lines follow every `interval`)."""
+        if not self.live:
+            self._print(self._progress())
 
     def line(self, text: str) -> None:
         """A line for the person (already masked), above the live line on a terminal."""

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import httpx
 from qflow_client import Client
@@ -33,6 +33,7 @@ from qflow_contracts.config import (
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.spec import customer_properties, load_spec
+from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.http import (
     DeadlineReached,
@@ -95,12 +96,31 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     run.credential_flags = chosen.credential_flags
     run.install_signals()
     stack.callback(run.uninstall_signals)
+    _follow(run)
     try:
         preflight(run)
     except BaseException:
         run.transport.shut()
+        if run.console is not None:
+            run.console.close()
         raise
+    if run.console is not None:
+        run.console.started()
     return run
+
+
+def _follow(run: Run) -> None:
+    """The console, following the run from its first request: on a duplicate of the terminal's
+    descriptor (past pytest's capture), masked, live on a terminal."""
+    stream = terminal(sys.stdout)
+    run.console = Console(
+        cast(TextIO, MaskedStream(stream, run.target)),
+        live=stream.isatty(),
+        owns_stream=stream is not sys.stdout,
+    )
+    run.console.attach(run.evidence, rate_limit=run.target.rate_limit, max_time=run.target.max_time)
+    if run.console.live:
+        run.printer = run.console.line
 
 
 def writable(chosen: Settings) -> None:
@@ -193,6 +213,8 @@ class Run:
     """Where `say` prints while the console follows the run (above its live line)."""
     credential_flags: tuple[str, ...] = ()
     """The run's credential flags without their values, for the restore command."""
+    console: Console | None = None
+    """What the person sees: progress from the first request, then the verdict block."""
     _previous: dict[int, Any] = field(default_factory=dict)
 
     def say(self, line: str) -> None:

@@ -29,7 +29,7 @@ from qflow_client import Client
 from qflow_contracts.config import OPTIONS, ConfigError, Settings, settings
 from qflow_contracts.exitcodes import ExitCode, pytest_code
 from qflow_contracts.suite import outcome
-from qflow_contracts.suite.console import Console, terminal
+from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.evidence import Evidence, FindingsRecorded
 from qflow_contracts.suite.lifecycle import Run, SetupError, start_run
 from qflow_contracts.suite.target import Target
@@ -50,27 +50,6 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, dest=dest, action="append", default=None, help=option.help)
         else:
             group.addoption(flag, dest=dest, default=None, help=option.help)
-
-
-class MaskedStream:
-    """A text stream that masks every credential before writing (contract rule 12)."""
-
-    def __init__(self, stream: TextIO, target: Target) -> None:
-        self._stream = stream
-        self._target = target
-
-    def write(self, text: str) -> int:
-        self._stream.write(self._target.mask(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 class QflowPlugin:
@@ -110,6 +89,8 @@ class QflowPlugin:
         run.capture = config.pluginmanager.get_plugin("capturemanager")
         run.install_signals()
         self._private_storage()
+        if self.console is None and run.console is not None:
+            self.console = run.console
         if self.console is None:
             stream = terminal(sys.stdout)  # past pytest's capture of the descriptor
             self.console = outcome.console(
