@@ -209,3 +209,23 @@ def test_html_carries_each_rules_statement_and_links_to_it_in_the_page() -> None
 
 def test_the_start_is_an_utc_date_time_to_the_second() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", utc_now())
+
+
+def test_requests_beside_a_rule_never_read_as_nothing_sent() -> None:
+    rules = asked(owned=False)
+    evidence = exercised(set())
+    for _ in range(3):
+        evidence.request()
+    evidence.spent_on(Rule.SPEC_STATUS, Rule.SPEC_SCHEMA)  # one Schemathesis request, two rules
+    evidence.held(Rule.ROUND_TRIP)  # a check riding on a request sent for another rule
+    evidence.held(Rule.ONLY_GIVEN, 3)  # every request
+    text = render_markdown(evidence, info(owned=False), rules)
+    row = {
+        line.split(" | ")[0][2:]: line
+        for line in text.splitlines()
+        if line.startswith("| rule-") or line.startswith("| spec-")
+    }
+    assert "| 1 |" in row["spec-status"] and "| 1 |" in row["spec-schema"]
+    assert "| shared |" in row["rule-7"]
+    assert "| all 3 |" in row["rule-11"]
+    assert "`shared` for a rule whose checks ride on requests sent for other rules" in text

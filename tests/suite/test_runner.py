@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,6 +119,14 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
     for text in (result.stdout, result.stderr, report.read_text(), junit.read_text()):
         assert KEY not in text
     assert "CONFORMANT" in report.read_text() and "NOT CONFORMANT" not in report.read_text()
+    # the report replays the run: the whole command line, masked, and every setting
+    text = report.read_text()
+    assert "| Command | qflow-contracts run --base-url" in text and "--header 'Authorization: \\*\\*\\*'" in text
+    assert "--header-env X-Api-Key=QFLOW\\_TEST\\_KEY" in text and "rate-limit 1000/s" in text
+    assert "credentials Authorization, X-Api-Key" in text
+    cases = ET.fromstring(junit.read_text()).iter("testcase")
+    timed = {case.get("classname"): float(case.get("time") or 0) for case in cases}
+    assert timed["qflow.rule-5"] > 0 and timed["qflow.rule-3"] > 0  # the time spent on each rule
 
 
 def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> None:
