@@ -121,7 +121,9 @@ def test_a_run_under_a_base_path_with_a_key_passes_restores_and_leaks_nothing(
     assert "CONFORMANT" in report.read_text() and "NOT CONFORMANT" not in report.read_text()
     # the report replays the run: the whole command line, masked, and every setting
     text = report.read_text()
-    assert "| Command | qflow-contracts run --base-url" in text and "--header 'Authorization: \\*\\*\\*'" in text
+    assert (
+        "| Command | qflow-contracts run --base-url" in text and "--header 'Authorization: \\*\\*\\*'" in text
+    )
     assert "--header-env X-Api-Key=QFLOW\\_TEST\\_KEY" in text and "rate-limit 1000/s" in text
     assert "credentials Authorization, X-Api-Key" in text
     cases = ET.fromstring(junit.read_text()).iter("testcase")

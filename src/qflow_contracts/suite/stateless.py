@@ -86,6 +86,8 @@ def load_schema(target: Target) -> Any:
     """The spec as a Schemathesis schema aimed at `target`; GET only unless the suite started the server."""
     schema: Any = schemathesis.openapi.from_path(str(spec_path()))
     schema.config.update(base_url=target.base_url)
+    if target.seed is not None:
+        schema.config.seed = target.seed  # the run's one seed: --seed N replays Schemathesis' cases too
     schema.config.output.truncation.update(enabled=False)
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
