@@ -48,7 +48,7 @@ def _run(url: str, tmp_path: Path, name: str, seed: str) -> None:
     ids = [arg for cid in CUSTOMER_IDS[:3] for arg in ("--customer-id", str(cid))]
     result = subprocess.run(
         [str(BIN / "qflow-contracts"), "run", "--base-url", url, *ids, "--seed", seed,
-         "--rate-limit", "1000", "--max-examples", "1", "--journal", str(tmp_path / f"{name}.jsonl")],
+         "--rate-limit", "1000", "--max-examples", "2", "--journal", str(tmp_path / f"{name}.jsonl")],
         capture_output=True, text=True, timeout=240,
         env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
     )  # fmt: skip
