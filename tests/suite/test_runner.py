@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from qflow_contracts.mock import create_app
+from tests.suite.jsonreport import read_report
 from tests.suite.servers import serve_app
 
 BIN = Path(sys.executable).parent
@@ -151,11 +152,19 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
     "defect", ["stale-patch-response", "wrong-content-type", "customerid-as-string", "camelcase-keys"]
 )
 def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
-    report = tmp_path / "report.md"
+    report, data = tmp_path / "report.md", tmp_path / "run.jsonl"
     with serve_app(create_app(prefix="/API", defect=defect)) as (url, _):
-        result = _run("--base-url", url, *_ids(), *FAST, "--report", str(report))
+        result = _run("--base-url", url, *_ids(), *FAST, "--report", str(report), "--json", str(data))
     assert result.returncode == 1, _told(result)
     assert "NOT CONFORMANT" in report.read_text()
+    finish = read_report(data)[-1]
+    assert finish["verdict"] == "NOT CONFORMANT" and finish["exitstatus"] == 1 and finish["failed_rules"]
+    # findings are the verdict, not the suite failing; the verdict block is the last thing printed
+    assert "stopped early" not in result.stdout and "suite failed" not in result.stdout
+    assert "FAILURES" not in result.stdout and "[100%]" not in result.stdout
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    verdict_at = max(i for i, line in enumerate(lines) if line.startswith("Verdict: "))
+    assert all(line.startswith("  - ") for line in lines[verdict_at + 1 :])
 
 
 def test_the_embedded_mock_run_is_conformant() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.suite.hostile import AUTH, IDS, KEY, WITNESS, Edit, Hostile, records, same_records, serve
+from tests.suite.jsonreport import read_report
 
 BIN = Path(sys.executable).parent
 FAST = ["--rate-limit", "1000", "--max-examples", "1"]
@@ -101,7 +102,19 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
     with serve(hostile) as url:
         before = records(url)
         report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
-        process = _start(url, tmp_path, *_ids(), *FAST, "--report", str(report), "--junit-xml", str(junit))
+        data = tmp_path / "run.jsonl"
+        process = _start(
+            url,
+            tmp_path,
+            *_ids(),
+            *FAST,
+            "--report",
+            str(report),
+            "--junit-xml",
+            str(junit),
+            "--json",
+            str(data),
+        )
         try:
             code, out, err = _finish(process)
         finally:
@@ -115,6 +128,10 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
     assert "--header-env Authorization=QFLOW_TEST_AUTH" in out  # the restore command, with its flag
     assert "**conflict**: customer 103, Notes: holds" in report.read_text()
     assert "customer 103 Notes: holds" in junit.read_text()
+    restored = read_report(data)[-1]["restore"]
+    assert restored["ok"] is False and [(n["customer"], n["property"]) for n in restored["notes"]] == [
+        (103, "Notes")
+    ]
     assert "stopped early" not in out and "not exercised" not in next(
         line for line in out.splitlines() if line.startswith("  rule-13 ")
     )
