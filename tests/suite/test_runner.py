@@ -3,6 +3,7 @@ restore, reports, the plain pytest path. Signals and hostile servers: `test_safe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -293,3 +294,34 @@ def test_plain_pytest_with_parallel_workers_says_they_are_not_supported(tmp_path
     result = _plain_pytest(tmp_path, "-n", "2")
     assert result.returncode == 12, result.stdout[-2000:] + result.stderr[-2000:]
     assert "parallel workers (-n) are not supported" in result.stdout + result.stderr
+
+
+def _restore_cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "qflow-contracts"), "restore", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+    )  # fmt: skip
+
+
+def test_restore_list_and_latest_find_the_unfinished_journals(deployment: str, tmp_path: Path) -> None:
+    from qflow_contracts.suite.journal import Journal, state_folder
+
+    assert _restore_cli("--latest", "--header", f"X-Api-Key: {KEY}", tmp_path=tmp_path).returncode == 2
+    folder = state_folder({"XDG_STATE_HOME": str(tmp_path / "state")})
+    record = _records(deployment)["101"]
+    for name in ("run-20261201T100000-1.jsonl", "run-20261201T110000-2.jsonl"):
+        journal = Journal(folder / name)
+        journal.start(deployment, (101,), ())
+        journal.original(101, json.loads(record), record)
+        journal.change("application/json", b'{"CustomerId": 101, "Notes": "x"}')
+        journal.close()
+    listed = _restore_cli("--list", tmp_path=tmp_path)
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2 and all(deployment in line and "customers 101" in line for line in lines)
+    assert lines[0].startswith(str(folder / "run-20261201T100000-1.jsonl")) and " ago" in lines[0]
+    latest = _restore_cli("--latest", "--header", f"X-Api-Key: {KEY}", tmp_path=tmp_path)
+    assert latest.returncode == 0, latest.stdout + latest.stderr
+    assert "run-20261201T110000-2.jsonl" in latest.stdout
+    left = _restore_cli("--list", tmp_path=tmp_path).stdout.splitlines()
+    assert len(left) == 1 and "run-20261201T100000-1.jsonl" in left[0]
