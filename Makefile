@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install conformance test lint typecheck generate check-generated spec-diff bench mock clean
+.PHONY: help install conformance test lint lint-spec typecheck generate check-generated spec-diff bench mock clean
 
 help:
 	@echo "make conformance      run the conformance suite against the embedded mock server (the main job)"
@@ -35,11 +35,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Redocly's recommended ruleset over the spec (no error allowed), with the CLI pinned and installed
+# from the npm registry into .venv/node (Node.js and npm from the machine)
+REDOCLY_VERSION := 2.77.0
+REDOCLY := $(VENV)/node/node_modules/.bin/redocly
+$(REDOCLY):
+	@command -v npm >/dev/null || { echo "make lint-spec: npm is needed (Node.js 20.19 or newer)" >&2; exit 2; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node @redocly/cli@$(REDOCLY_VERSION)
+
+lint-spec: $(STAMP) $(REDOCLY)
+	@$(REDOCLY) lint --extends recommended --format stylish spec/qflow-customers.openapi.yaml
+
 # The project's own tests on WORKERS processes (pytest-xdist); the tests of one xdist_group run on one
 # worker, so a module-scoped fixture they share is built once. Not in pyproject's addopts: that file
 # also configures a plain `pytest contracts` run from this checkout, which must stay one process.
 WORKERS ?= 2
-test: lint typecheck
+test: lint typecheck lint-spec
 	$(BIN)/python -m pytest tests -n $(WORKERS) --dist loadgroup
 
 generate: $(STAMP)

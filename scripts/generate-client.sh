@@ -23,3 +23,9 @@ if ! "$BIN/openapi-python-client" generate \
 fi
 rm -rf "$OUT/.ruff_cache"
 "$BIN/python" scripts/generator_output.py "$OUT" <"$log"
+# the version check of spec-diff against the last commit: a warning, never a failure (a spec in the
+# middle of an edit may not have its version raised yet)
+if [ "$OUT" = generated ] && git rev-parse -q --verify HEAD:spec/qflow-customers.openapi.yaml >/dev/null 2>&1; then
+  "$BIN/qflow-contracts" spec-diff HEAD spec/qflow-customers.openapi.yaml --format json --fail-on never 2>/dev/null |
+    "$BIN/python" scripts/version_warning.py || true
+fi

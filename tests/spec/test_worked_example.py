@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 
@@ -46,16 +47,21 @@ def next_minor(text: str) -> tuple[str, str]:
 
 def add_property(text: str, name: str = "MiddleName") -> str:
     """The spec with `name` after LastName in the three Customer schemas (as the README shows for
-    MiddleName), and info.version raised to the next minor release."""
+    MiddleName), not yet required in answers (servers not yet upgraded leave it out), and
+    info.version raised to the next minor release."""
     blocks = list(re.finditer(r"^        LastName:\n(?:          .*\n)+", text, re.MULTILINE))
     assert len(blocks) == 3
     added = PROPERTY.format(name=name, description=re.sub(r"(?<!^)([A-Z])", r" \1", name))
     for block in reversed(blocks):  # CustomerUpdate and Customer say nullable, the form cannot
         nullable = "          nullable: true\n" if "nullable: true" in block.group(0) else ""
         text = text[: block.end()] + added + nullable + text[block.end() :]
-    text = text.replace("        - LastName\n", f"        - LastName\n        - {name}\n", 1)
     old, new = next_minor(text)
     return text.replace(f'  version: "{old}"', f'  version: "{new}"', 1)
+
+
+def require(text: str, name: str) -> str:
+    """The spec with `name` listed in the answer's `required`, once every server sends it."""
+    return text.replace("        - LastName\n", f"        - LastName\n        - {name}\n", 1)
 
 
 def remove_notes(text: str) -> str:
@@ -159,7 +165,7 @@ def test_a_property_added_then_one_removed(copy: Path, mock_of: Any) -> None:
     for row in (
         f"| `CustomerUpdate.{name}` | optional property added | minor | `request-property-added` |",
         f"| `CustomerUpdateForm.{name}` | optional property added | minor | `request-property-added` |",
-        f"| `Customer.{name}` | required property added | minor | `response-property-added` |",
+        f"| `Customer.{name}` | optional property added | minor | `response-property-added` |",
     ):
         assert row in diff.stdout, diff.stdout
 
@@ -180,6 +186,7 @@ def test_a_property_added_then_one_removed(copy: Path, mock_of: Any) -> None:
     version_line, body_line = client.stdout.splitlines()
     assert version_line == f"{new} {copy / 'generated' / 'qflow_client' / '__init__.py'}"
     assert body_line == f"{{'CustomerId': 101, '{name}': 'Q'}}"
+    assert _reads_old_answer(copy) == "read", "the client must read an answer of a server not yet upgraded"
 
     base = mock_of(copy)
     status, record = _call(f"{base}/Customers/101")
@@ -190,6 +197,18 @@ def test_a_property_added_then_one_removed(copy: Path, mock_of: Any) -> None:
     assert status == 400 and list(error["ModelState"]) == [name]
 
     git(copy, "commit", "-qam", name)
+    spec.write_text(require(spec.read_text(encoding="utf-8"), name), encoding="utf-8")
+    required = make(copy, "spec-diff")
+    assert required.returncode != 0
+    assert (
+        f"| `Customer.{name}` | became required: breaking for clients talking to servers not yet upgraded "
+        "(the regenerated client raises on an answer without it) (breaks servers too) | major |"
+        in required.stdout
+    ), required.stdout
+    assert make(copy, "generate").returncode == 0
+    assert _reads_old_answer(copy).startswith("raised KeyError"), "spec-diff's word must match the client"
+    git(copy, "checkout", "-q", "--", ".")
+
     spec.write_text(remove_notes(spec.read_text(encoding="utf-8")), encoding="utf-8")
     removed = make(copy, "spec-diff")
     assert removed.returncode != 0
@@ -203,6 +222,32 @@ def test_a_property_added_then_one_removed(copy: Path, mock_of: Any) -> None:
         in removed.stdout
     )
     assert make(copy, "check-generated").returncode != 0  # and generated/ has to follow
+    regenerated = make(copy, "generate")  # still works, and says the version is too small
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert (
+        f"warning: info.version {new} -> {new}: the changes since HEAD call for a major release, at least "
+        f"{major}.0.0 (make spec-diff says why)" in regenerated.stdout.splitlines()
+    ), regenerated.stdout
+
+
+def _reads_old_answer(root: Path) -> str:
+    """What the copy's generated client does with a record of a server not yet upgraded: one that
+    carries the 16 properties of today's spec and not the new one."""
+    spec = yaml.safe_load((REPO / SPEC).read_text(encoding="utf-8"))
+    record: dict[str, Any] = {name: None for name in spec["components"]["schemas"]["Customer"]["properties"]}
+    record["CustomerId"] = 101
+    program = (
+        "import json, sys\n"
+        "from qflow_client.models import Customer\n"
+        "try:\n"
+        "    Customer.from_dict(json.loads(sys.argv[1]))\n"
+        "    print('read')\n"
+        "except Exception as error:\n"
+        "    print('raised', type(error).__name__)\n"
+    )
+    result = _run(root, sys.executable, "-c", program, json.dumps(record), env=_env(root))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_a_fixture_naming_a_property_the_spec_lacks_stops_the_mock_with_one_line(copy: Path) -> None:

@@ -64,15 +64,22 @@ def param(doc: Doc, name: str) -> Doc:
     return found
 
 
-def add_property(doc: Doc, response_too: bool) -> None:
-    """An optional property, maxLength 50, as in the README's worked example."""
+def add_property(doc: Doc, response_too: bool, required_in_answers: bool = True) -> None:
+    """An optional property, maxLength 50, as in the README's worked example; in the answers too,
+    listed in `required` or not."""
     for name in ("CustomerUpdate", "CustomerUpdateForm"):
         schema(doc, name)["properties"][ADDED] = {"type": "string", "maxLength": 50}
     prop(doc, "CustomerUpdate", ADDED)["nullable"] = True
     if response_too:
         customer = schema(doc, "Customer")
         customer["properties"][ADDED] = {"type": "string", "maxLength": 50, "nullable": True}
-        customer["required"].append(ADDED)
+        if required_in_answers:
+            customer["required"].append(ADDED)
+
+
+def require_added(doc: Doc) -> None:
+    """The property of `add_property(doc, True, False)` listed in the answer's `required` as well."""
+    schema(doc, "Customer")["required"].append(ADDED)
 
 
 def add_required_property(doc: Doc) -> None:
@@ -134,11 +141,27 @@ MUTATIONS = [
         "request-property-added",
     ),
     Mutation(
-        "property added to requests and answers",
-        lambda d: add_property(d, True),
+        "property added to requests and answers, optional in answers",
+        lambda d: add_property(d, True, False),
         COMPATIBLE,
         "minor",
         "response-property-added",
+    ),
+    Mutation(
+        # the regenerated client raises on answers of servers not yet upgraded
+        "property added to requests and required in answers",
+        lambda d: add_property(d, True),
+        CLIENTS,
+        "major",
+        "response-property-added-required",
+    ),
+    Mutation(
+        "an optional answer property becomes required",
+        require_added,
+        CLIENTS,  # and servers that leave it out, which the old spec allowed
+        "major",
+        "response-property-became-required",
+        base=lambda d: add_property(d, True, False),
     ),
     Mutation(
         "required request property added",
@@ -146,6 +169,21 @@ MUTATIONS = [
         CLIENTS,
         "major",
         "request-property-added-required",
+    ),
+    Mutation(
+        "an optional credential declared",
+        lambda d: d.update(security=[{}, {"apiKey": []}]),
+        COMPATIBLE,
+        "minor",
+        "api-security-alternative-added",
+        base=lambda d: d.pop("security", None),
+    ),
+    Mutation(
+        "the credential made required",
+        lambda d: d.update(security=[{"apiKey": []}]),
+        CLIENTS,
+        "major",
+        "api-security-alternative-removed",
     ),
     Mutation(
         "optional parameter added",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from qflow_contracts.specdiff.model import (
@@ -82,6 +83,22 @@ class DocumentDiff:
                 )
             )
 
+    def _security(self, where: str, old: Any, new: Any) -> None:
+        """Security requirements as sets of alternatives (none declared is the one empty alternative:
+        anyone may call). Alternatives only added, an optional credential declared among them: no
+        client that called before is refused."""
+        if strip_docs(old) == strip_docs(new):
+            return
+        was, now = _alternatives(old), _alternatives(new)
+        if was <= now:
+            text = "security alternatives added (every request accepted before still is)"
+            self._add(classified("api-security-alternative-added", where, text, NOBODY, Bump.MINOR))
+        elif now <= was:
+            text = "security alternatives removed (requests that used them are refused)"
+            self._add(classified("api-security-alternative-removed", where, text, CLIENTS))
+        else:
+            self._add(classified("api-security-changed", where, "security requirements changed", BOTH))
+
     def run(self) -> Verdict:
         """Every change, classified."""
         old_ops, new_ops = _operations(self.old), _operations(self.new)
@@ -121,8 +138,7 @@ class DocumentDiff:
             )
         if self.old.get("servers") != self.new.get("servers"):
             self._add(classified("servers-changed", "servers", "servers changed", NOBODY, Bump.PATCH))
-        if strip_docs(self.old.get("security")) != strip_docs(self.new.get("security")):
-            self._add(classified("api-security-changed", "security", "security requirements changed", BOTH))
+        self._security("security", self.old.get("security"), self.new.get("security"))
         if not self.changes and self._meaning(self.old) != self._meaning(self.new):
             text = "descriptions, examples or unused components changed"
             self._add(classified("other-edits", "document", text, NOBODY, Bump.PATCH))
@@ -149,8 +165,12 @@ class DocumentDiff:
         if bool(old_op.get("deprecated")) != bool(new_op.get("deprecated")):
             text = "deprecated" if new_op.get("deprecated") else "no longer deprecated"
             self._add(classified("api-deprecation-changed", where, text, NOBODY, Bump.MINOR))
-        if strip_docs(old_op.get("security")) != strip_docs(new_op.get("security")):
-            self._add(classified("api-security-changed", where, "security requirements changed", BOTH))
+        if "security" in old_op or "security" in new_op:  # an operation without its own inherits
+            self._security(
+                where,
+                old_op.get("security", self.old.get("security")),
+                new_op.get("security", self.new.get("security")),
+            )
         self._parameters(where, self._params(old, self._old_ref), self._params(new, self._new_ref))
         self._request_body(where, old_op.get("requestBody"), new_op.get("requestBody"))
         self._responses(where, old_op.get("responses") or {}, new_op.get("responses") or {})
@@ -330,3 +350,10 @@ class DocumentDiff:
 def compare(old: Document, new: Document) -> Verdict:
     """Classify every difference between two OpenAPI 3.0 documents."""
     return DocumentDiff(old, new).run()
+
+
+def _alternatives(security: Any) -> frozenset[str]:
+    """A security requirement list as a set of canonical alternatives; absent is `[{}]`."""
+    if not isinstance(security, list):
+        security = [{}]
+    return frozenset(json.dumps(item, sort_keys=True) for item in strip_docs(security))

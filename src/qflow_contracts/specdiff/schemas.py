@@ -25,6 +25,11 @@ from qflow_contracts.specdiff.model import (
 Schema = dict[str, Any]
 Resolver = Callable[[Any], tuple[str | None, Any]]
 
+ROLLOUT = (
+    "breaking for clients talking to servers not yet upgraded (the regenerated client raises on an "
+    "answer without it)"
+)
+"""What a property newly required in an answer does to the generated client during a rollout."""
 DOC_KEYS = frozenset({"description", "title", "example", "examples", "externalDocs"})
 UPPER_BOUNDS = {
     "maxLength": "max-length",
@@ -265,13 +270,35 @@ class SchemaDiff:
                         CLIENTS,
                     )
                 )
+            elif required:
+                # the regenerated client pops a required property without a default: an answer from a
+                # server not yet upgraded (old and new servers coexist during a rollout) raises
+                self._add(
+                    classified(
+                        "response-property-added-required",
+                        f"{where}.{name}",
+                        f"required property added: {ROLLOUT}",
+                        CLIENTS,
+                    )
+                )
             else:
                 text = f"{'required' if required else 'optional'} property added"
                 self._add(
                     classified(f"{direction}-property-added", f"{where}.{name}", text, NOBODY, Bump.MINOR)
                 )
         for name in sorted(new_required - old_required):
-            if name in old_props or name not in new_props:
+            if direction == "response" and name in old_props:
+                # the same as a required property added: the regenerated client raises on an answer of
+                # a server that still leaves it out
+                self._add(
+                    classified(
+                        "response-property-became-required",
+                        f"{where}.{name}",
+                        f"became required: {ROLLOUT}",
+                        BOTH,
+                    )
+                )
+            elif name in old_props or name not in new_props:
                 self._effect(
                     direction,
                     "property",
