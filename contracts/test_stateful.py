@@ -4,17 +4,18 @@ against a model of the given customers by a Hypothesis state machine (`qflow_con
 The `target`, `client`, `originals` and `evidence` fixtures come from the suite's pytest plugin.
 Against a server the suite did not start, the machine PATCHes only the given customers and only in
 ways PATCH can undo; a read-only target gets GETs only (contract rules 11 and 13). Every finding is
-recorded in the ledger; the test fails, in one short message, when there is any.
+recorded in the ledger; at the end the test raises `FindingsRecorded` (one short message) when
+there is any: the findings are the run's verdict, which the plugin tells apart from the suite's own
+errors.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from qflow_client import Client
 
-from qflow_contracts.suite.evidence import Evidence
+from qflow_contracts.suite.evidence import Evidence, FindingsRecorded
 from qflow_contracts.suite.machine import DEFAULT_STEPS, default_examples, run_machine
 from qflow_contracts.suite.target import Target
 
@@ -30,8 +31,8 @@ def summary(evidence: Evidence, *, strict: bool) -> str:
     lines = [f"{len(found)} finding(s):"]
     for finding in found[:SHOWN]:
         lines.append(f"[{finding.rule.id}] {finding.summary}")
-        if finding.reproduction:
-            lines.append(f"    {finding.reproduction.splitlines()[-1]}")
+        for command in (finding.reproduction or "").splitlines():
+            lines.append(f"    {command}")
     if len(found) > SHOWN:
         lines.append(f"... and {len(found) - SHOWN} more in the report")
     return "\n".join(lines)
@@ -54,4 +55,4 @@ def test_customers_behave_as_the_model_predicts(
         target.strict and any(tally.leniencies for tally in evidence.tallies.values())
     )
     if failed:
-        pytest.fail(summary(evidence, strict=target.strict), pytrace=False)
+        raise FindingsRecorded(summary(evidence, strict=target.strict))

@@ -13,8 +13,8 @@ Options: --only NAME[,NAME] (a subset), --timeout S (180).
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-FAIL_ROW = re.compile(r"^\| ([a-z0-9-]+) \| .+? \| \*\*FAILED\*\* \| ", re.M)
 
 
 @dataclass
@@ -47,6 +46,15 @@ class Outcome:
         return self.exit_code == 0 if self.server == "correct" else self.killed
 
 
+def failed_rules(report: Path) -> list[str]:
+    """The ids of the rules a run's `--json` report says failed (the verdict judged once, by the
+    suite; nothing is read back out of the Markdown)."""
+    if not report.exists():
+        return []
+    last = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+    return [str(rule) for rule in last.get("failed_rules", [])]
+
+
 def defects() -> list[str]:
     """The defect names the mock knows."""
     listing = subprocess.run([str(BIN / "qflow-mock"), "defects"], capture_output=True, text=True, check=True)
@@ -66,8 +74,8 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
 
         ids = [str(c["CustomerId"]) for c in load_fixtures().customers]
         with tempfile.TemporaryDirectory() as folder:
-            report = Path(folder) / "report.md"
-            run = [str(BIN / "qflow-contracts"), "run", "--base-url", base_url, "--report", str(report)]
+            report = Path(folder) / "run.jsonl"
+            run = [str(BIN / "qflow-contracts"), "run", "--base-url", base_url, "--json", str(report)]
             # a loopback mock the bench started itself: pacing (measured by the verdict bench) would
             # only stretch the kill-rate runs
             run += ["--rate-limit", "1000"]
@@ -83,7 +91,7 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
             except subprocess.TimeoutExpired:
                 code = -1
             seconds = time.perf_counter() - started
-            rules = FAIL_ROW.findall(report.read_text(encoding="utf-8")) if report.exists() else []
+            rules = failed_rules(report)
         return Outcome(defect or "correct", code, seconds, rules)
     finally:
         server.terminate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,17 +33,13 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
+from qflow_contracts.suite.console import MaskedStream
 from qflow_contracts.suite.journal import Journal, JournalError, Written, read, state_folder
-from qflow_contracts.suite.lifecycle import (
-    Interrupted,
-    SetupError,
-    open_run,
-    preflight,
-    signal_code,
-    target_for,
-)
+from qflow_contracts.suite.lifecycle import Interrupted, SetupError, open_run, start_run
+from qflow_contracts.suite.outcome import conclude
 from qflow_contracts.suite.ownership import Ownership
-from qflow_contracts.suite.plugin import MaskedStream, QflowPlugin, conclude
+from qflow_contracts.suite.pending import pending
+from qflow_contracts.suite.plugin import QflowPlugin
 from qflow_contracts.suite.restore import RestoreVerdict, restore
 from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
@@ -79,8 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     back = commands.add_parser(
         "restore", help="finish the restore of a run that was killed, from its journal"
     )
-    back.add_argument(
-        "--journal", required=True, metavar="PATH", help="the journal the run printed at its start"
+    which = back.add_mutually_exclusive_group(required=True)
+    which.add_argument("--journal", metavar="PATH", help="the journal the run printed at its start")
+    which.add_argument(
+        "--latest", action="store_true", help="the newest unfinished journal in the per-user state folder"
+    )
+    which.add_argument(
+        "--list", action="store_true", help="list the unfinished journals (path, base URL, customers, age)"
     )
     back.add_argument(
         "--base-url",
@@ -137,31 +139,17 @@ def _without_pytest_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def run_suite(chosen: Settings) -> int:
+def run_suite(chosen: Settings, command: str = "qflow-contracts run") -> int:
     """Run the suite in this process; the exit code says the verdict."""
     with ExitStack() as stack:
-        base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
-        if base_url is None:
-            from qflow_contracts.suite.embedded import serve_embedded
-
-            embedded = stack.enter_context(serve_embedded())
-            base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
-        target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
-        run = open_run(target, out=sys.stderr)
-        run.install_signals()
-        stack.callback(run.uninstall_signals)
         try:
-            preflight(run)
-        except SetupError:
-            run.transport.shut()
-            raise
-        except Interrupted:
-            run.transport.shut()
-            return int(signal_code(run) or ExitCode.INTERRUPTED)
-        plugin = QflowPlugin(run, chosen)
+            run = start_run(chosen, stack, out=sys.stderr, command=command)
+        except Interrupted as interrupted:
+            return _signal_exit(interrupted.signum)
+        plugin = QflowPlugin(run, chosen, quiet=True)
         streams = sys.stdout, sys.stderr
-        sys.stdout = cast(TextIO, MaskedStream(sys.stdout, target))
-        sys.stderr = cast(TextIO, MaskedStream(sys.stderr, target))
+        sys.stdout = cast(TextIO, MaskedStream(sys.stdout, run.target))
+        sys.stderr = cast(TextIO, MaskedStream(sys.stderr, run.target))
         try:
             with _without_pytest_environment():
                 code = int(pytest_main(_pytest_args(), plugin))
@@ -174,6 +162,14 @@ def run_suite(chosen: Settings) -> int:
         return plugin.exit_code if plugin.exit_code is not None else code
 
 
+def _signal_exit(signum: int) -> int:
+    """128 + the signal's number, as a run stopped by that signal exits."""
+    try:
+        return int(ExitCode(128 + signum))
+    except ValueError:
+        return int(ExitCode.TERMINATED)
+
+
 def pytest_main(args: list[str], plugin: QflowPlugin) -> int:
     """pytest, in this process, with the plugin instance."""
     import pytest
@@ -181,8 +177,27 @@ def pytest_main(args: list[str], plugin: QflowPlugin) -> int:
     return int(pytest.main(args, plugins=[plugin]))
 
 
+def list_journals() -> int:
+    """`restore --list`: every unfinished journal, one a line."""
+    folder = state_folder()
+    found = pending(folder)
+    if not found:
+        print(f"qflow-contracts: no unfinished journal in {folder}")
+    for item in found:
+        print(item.line())
+    return int(ExitCode.CONFORMANT)
+
+
 def restore_journal(flags: dict[str, Any]) -> int:
-    """Finish a killed run's restore from its journal."""
+    """Finish a killed run's restore from its journal (`--journal`, or `--latest`), or list the
+    unfinished journals (`--list`)."""
+    if flags.get("list"):
+        return list_journals()
+    if flags.get("latest"):
+        found = pending(state_folder())
+        if not found:
+            raise JournalError(f"restore --latest: no unfinished journal in {state_folder()}")
+        flags = {**flags, "journal": str(found[-1].path)}
     path = Path(flags["journal"])
     written = read(path)
     with_witnesses = bool(flags.get("restore_witnesses"))
@@ -301,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
             print(HEADER_WARNING, file=sys.stderr)
         if args["command"] == "restore":
             return restore_journal(args)
-        return run_suite(settings(args))
+        command = " ".join(shlex.quote(arg) for arg in ["qflow-contracts", *arguments])
+        return run_suite(settings(args), command)
     except (ConfigError, JournalError) as error:
         print(f"qflow-contracts: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)

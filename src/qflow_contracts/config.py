@@ -106,6 +106,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("junit-xml", "path", "write the JUnit XML report (one testcase per rule) here"),
     Option("report", "path", "write the Markdown report here"),
     Option("html", "path", "write the self-contained HTML report here"),
+    Option("json", "path", "write the JSON report (the whole verdict, pytest-reportlog's shape) here"),
     Option("workers", "workers", "parallel workers (only 1)"),
 )
 BY_KEY = {option.key: option for option in OPTIONS}
@@ -134,6 +135,24 @@ class Settings:
     junit_xml: Path | None = None
     report: Path | None = None
     html: Path | None = None
+    json: Path | None = None
+    credential_flags: tuple[str, ...] = ()
+    """The credential flags as a restore command repeats them, shell-quoted: `--header-env
+    NAME=ENVVAR` as given, `--header 'NAME: ***'` (the value is never kept here)."""
+    workers: int = 1
+
+
+def credential_flags(lines: Sequence[str], envs: Sequence[str]) -> tuple[str, ...]:
+    """`--header` and `--header-env` flags that name the run's credentials without their values."""
+    import shlex
+
+    flags: list[str] = []
+    for item in envs:
+        flags += ["--header-env", shlex.quote(item.strip())]
+    for line in lines:
+        name = line.partition(":")[0].strip()
+        flags += ["--header", shlex.quote(f"{name}: ***")]
+    return tuple(flags)
 
 
 def _is_int(value: object) -> bool:
@@ -257,8 +276,9 @@ def settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None)
         if value is None or value is False:
             continue
         values[option.name] = check(option, value, text=True)
-    values.pop("workers", None)
-    headers = parse_headers(values.pop("headers", []), values.pop("header_envs", []), environ)
+    lines, envs = values.pop("headers", []), values.pop("header_envs", [])
+    headers = parse_headers(lines, envs, environ)
+    values["credential_flags"] = credential_flags(lines, envs)
     if values.get("base_url") and not values.get("customer_ids"):
         raise ConfigError("--customer-id is required with --base-url (the customers it may read and PATCH)")
     overlap = set(values.get("customer_ids", ())) & set(values.get("witness_ids", ()))

@@ -28,3 +28,17 @@ class ExitCode(enum.IntEnum):
     ALARM = 142
     TERMINATED = 143
     """128 + the signal's number (Linux): stopped by that signal, after the restore."""
+
+
+PYTEST_OFFSET = 10
+"""Plain `pytest contracts` exits with the suite's code plus this for codes 2 to 5, past pytest's
+own 0 to 5 (2 interrupted, 3 internal error, 4 usage error, 5 no tests collected): 12 bad usage
+or set-up, 13 unavailable, 14 restore incomplete, 15 incomplete. 0 (conformant) and 1 (not
+conformant) mean what pytest's 0 (all passed) and 1 (some failed) mean; the signal codes stay."""
+
+
+def pytest_code(code: ExitCode) -> int:
+    """The exit code of a plain `pytest contracts` run whose verdict is `code`."""
+    if ExitCode.USAGE <= code <= ExitCode.INCOMPLETE:
+        return int(code) + PYTEST_OFFSET
+    return int(code)

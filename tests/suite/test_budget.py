@@ -13,6 +13,7 @@ from qflow_contracts.suite.evidence import KINDS, Evidence, RunInfo
 from qflow_contracts.suite.http import SafeTransport, side_by_side
 from qflow_contracts.suite.machine import run_machine
 from qflow_contracts.suite.report import render_html, render_markdown
+from qflow_contracts.suite.result import judge
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from tests.suite.servers import CUSTOMER_IDS, connect, mock_server, read_originals
@@ -61,10 +62,10 @@ def test_the_reports_say_where_the_requests_went() -> None:
     evidence.request()
     assert evidence.spent == {"opening": 3, "preflight": 1}
     info = RunInfo(base_url="http://127.0.0.1:1/API")
-    markdown = render_markdown(evidence, info, set(Rule))
+    markdown = render_markdown(judge(evidence, info, set(Rule)))
     assert "## Where the requests went" in markdown
     assert f"| {KINDS['opening']} | 3 | 75 % |" in markdown
-    page = render_html(evidence, info, set(Rule))
+    page = render_html(judge(evidence, info, set(Rule)))
     assert "<h2>Where the requests went</h2>" in page
     assert '<td class="n">3</td><td class="n">75 %</td>' in page
 

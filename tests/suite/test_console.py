@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 
 from qflow_contracts.suite.console import Console
+from qflow_contracts.suite.result import judge
 from qflow_contracts.suite.rules import Rule
 from tests.suite.ledgers import LENIENCY, THREE, asked, exercised, finding, info
 
@@ -30,7 +32,7 @@ def test_without_a_terminal_the_verdict_block_is_plain_text() -> None:
     for each in THREE:
         evidence.failed(each)
     evidence.lenient(LENIENCY)
-    console.verdict(evidence, info(read_only=True), rules)
+    console.verdict(judge(evidence, info(read_only=True), rules))
     console.close()
     text = stream.getvalue()
     assert "\x1b" not in text
@@ -49,24 +51,68 @@ def test_without_a_terminal_the_verdict_block_is_plain_text() -> None:
     assert "seed 4242" in text and info().restore in text
 
 
-def test_progress_lines_are_rate_limited_and_findings_announced_at_once(
+class Signalling(io.StringIO):
+    """A stream that wakes a waiting test at each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wrote = threading.Event()
+
+    def write(self, text: str) -> int:
+        count = super().write(text)
+        self.wrote.set()
+        return count
+
+
+def test_the_progress_line_says_phase_rule_requests_findings_time_and_pacing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
-    stream, clock = io.StringIO(), Clock()
-    console = Console(stream, live=False, clock=clock, interval=5.0)
+    clock = Clock()
+    console = Console(io.StringIO(), live=False, clock=clock, interval=3600)
+    evidence = exercised(set())
+    console.attach(evidence, rate_limit=10, max_time=900)
+    with evidence.spending("opening"):
+        for _ in range(50):
+            evidence.request(Rule.PARTIAL_UPDATE)
+    evidence.failed(finding(Rule.ERRORS, "x", "a 500"))
+    clock.now += 6
+    line = console.progress_line()
+    console.close()
+    assert line == (
+        "[opening] 50/9000 requests · 1 finding(s) · 6 s elapsed · paced at 10/s · checking rule-8 "
+        "Bad input gets 400/404/415, an ASP.NET error body, no change, no 5xx"
+    )
+
+
+def test_without_a_terminal_a_line_comes_on_a_timer_even_when_nothing_is_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    stream = Signalling()
+    console = Console(stream, live=False, interval=0.01)
+    console.attach(exercised(set()))
+    assert stream.wrote.wait(10)
+    console.close()
+    assert (
+        "[preflight] 0 requests · 0 finding(s) · 0 s elapsed · unpaced · checking starting"
+        in stream.getvalue()
+    )
+    assert "unpaced" in stream.getvalue()
+
+
+def test_findings_are_announced_at_once_and_nothing_is_printed_after_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    stream = io.StringIO()
+    console = Console(stream, live=False, interval=3600)
     evidence = exercised(set())
     console.attach(evidence)
-    for _ in range(50):
-        evidence.request(Rule.PARTIAL_UPDATE)
-    assert stream.getvalue().count("checking rule-5") == 1
-    clock.now += 6
-    evidence.held(Rule.ROUND_TRIP)
-    assert "checking rule-7: Values round-trip exactly · 50 requests · 6 s elapsed" in stream.getvalue()
     evidence.failed(finding(Rule.ERRORS, "x", "a 500 on \x1b[2J a string"))
     assert "finding [rule-8] a 500 on \\x1b[2J a string" in stream.getvalue()
     console.close()
-    evidence.held(Rule.DOB)
+    evidence.failed(finding(Rule.DOB, "y", "later"))
     assert "rule-1" not in stream.getvalue()
 
 
@@ -79,7 +125,7 @@ def test_ci_turns_the_live_display_into_plain_lines(monkeypatch: pytest.MonkeyPa
     evidence = exercised(rules)
     console.attach(evidence)
     evidence.held(Rule.DOB)
-    console.verdict(evidence, info(), rules)
+    console.verdict(judge(evidence, info(), rules))
     console.close()
     assert "\x1b" not in stream.getvalue() and "Verdict: CONFORMANT" in stream.getvalue()
 
@@ -92,7 +138,7 @@ def test_a_live_display_ends_before_the_verdict(monkeypatch: pytest.MonkeyPatch)
     evidence = exercised(rules)
     console.attach(evidence)
     evidence.failed(THREE[0])
-    console.verdict(evidence, info(), rules)
+    console.verdict(judge(evidence, info(), rules))
     console.close()
     assert "Verdict: NOT CONFORMANT" in stream.getvalue()
     assert not evidence.listeners
@@ -102,7 +148,9 @@ def test_no_local_path_is_printed() -> None:
     stream = io.StringIO()
     console = Console(stream, live=False)
     rules = asked(owned=False)
-    console.verdict(exercised(rules), info(owned=False, journal="/home/me/.qflow/journal-1.jsonl"), rules)
+    console.verdict(
+        judge(exercised(rules), info(owned=False, journal="/home/me/.qflow/journal-1.jsonl"), rules)
+    )
     assert "/home/me" not in stream.getvalue()
 
 
@@ -111,6 +159,6 @@ def test_a_rule_that_passed_in_part_says_what_was_not_checked() -> None:
     rules = asked()
     evidence = exercised(rules)
     evidence.not_exercised(Rule.GET_LOOKUP, "no given customer has a PersonalId")
-    Console(stream, live=False).verdict(evidence, info(), rules)
+    Console(stream, live=False).verdict(judge(evidence, info(), rules))
     row = next(line for line in stream.getvalue().splitlines() if line.startswith("  rule-3 "))
     assert "passed" in row and "not checked: no given customer has a PersonalId" in row

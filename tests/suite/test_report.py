@@ -12,19 +12,28 @@ from typing import Any
 import pytest
 
 from qflow_contracts.resources import spec_path
+from qflow_contracts.suite import report
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.facts import utc_now
-from qflow_contracts.suite.report import (
-    project_version,
-    render_html,
-    render_junit,
-    render_markdown,
-    spec_facts,
-)
+from qflow_contracts.suite.report import project_version, spec_facts
+from qflow_contracts.suite.result import RunResult, judge
 from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from tests.suite.ledgers import DIGEST, LENIENCY, THREE, asked, exercised, finding, info
 
 Renderer = Callable[[Evidence, RunInfo, set[Rule]], str]
+
+
+def _judged(write: Callable[[RunResult], str]) -> Renderer:
+    def render(evidence: Evidence, facts: RunInfo, rules: set[Rule]) -> str:
+        return write(judge(evidence, facts, rules))
+
+    render.__name__ = write.__name__
+    return render
+
+
+render_markdown = _judged(report.render_markdown)
+render_junit = _judged(report.render_junit)
+render_html = _judged(report.render_html)
 RENDERERS: list[Renderer] = [render_markdown, render_junit, render_html]
 
 
@@ -58,7 +67,8 @@ def test_the_markdown_carries_the_run_facts() -> None:
     assert "4242" in text and "12.3 s" in text
     assert f"| Requests | {len(rules)} |" in text
     assert "**Verdict: CONFORMANT**" in text
-    assert "[Values round-trip exactly](spec/CONTRACT.md#rule-7)" in text
+    assert "[Values round-trip exactly](#contract-rule-7)" in text
+    assert '<a id="contract-rule-7"></a>' in text and "a key not sent is kept" in text
 
 
 def test_the_markdown_lists_a_finding_with_detail_and_reproduction() -> None:
@@ -174,7 +184,7 @@ def test_html_escapes_a_script_in_a_finding_and_needs_nothing_outside() -> None:
     page.feed(text)
     assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
     assert "style" in page.tags
-    assert all(link.startswith(("#", "spec/CONTRACT.md")) for link in page.links)
+    assert all(link.startswith("#") for link in page.links)
     assert "FirstName <script>alert(1)</script> read back changed" in "".join(page.text)
     assert "NOT CONFORMANT" in "".join(page.text)
 
@@ -199,3 +209,23 @@ def test_html_carries_each_rules_statement_and_links_to_it_in_the_page() -> None
 
 def test_the_start_is_an_utc_date_time_to_the_second() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", utc_now())
+
+
+def test_requests_beside_a_rule_never_read_as_nothing_sent() -> None:
+    rules = asked(owned=False)
+    evidence = exercised(set())
+    for _ in range(3):
+        evidence.request()
+    evidence.spent_on(Rule.SPEC_STATUS, Rule.SPEC_SCHEMA)  # one Schemathesis request, two rules
+    evidence.held(Rule.ROUND_TRIP)  # a check riding on a request sent for another rule
+    evidence.held(Rule.ONLY_GIVEN, 3)  # every request
+    text = render_markdown(evidence, info(owned=False), rules)
+    row = {
+        line.split(" | ")[0][2:]: line
+        for line in text.splitlines()
+        if line.startswith("| rule-") or line.startswith("| spec-")
+    }
+    assert "| 1 |" in row["spec-status"] and "| 1 |" in row["spec-schema"]
+    assert "| shared |" in row["rule-7"]
+    assert "| all 3 |" in row["rule-11"]
+    assert "`shared` for a rule whose checks ride on requests sent for other rules" in text

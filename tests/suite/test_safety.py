@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.suite.hostile import AUTH, IDS, KEY, WITNESS, Edit, Hostile, records, same_records, serve
+from tests.suite.jsonreport import read_report
 
 BIN = Path(sys.executable).parent
 FAST = ["--rate-limit", "1000", "--max-examples", "1"]
@@ -103,7 +104,20 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
     hostile = Hostile(edit=Edit(103, {"Notes": "set by another user during the run"}, after_patches=2))
     with serve(hostile) as url:
         before = records(url)
-        process = _start(url, tmp_path, *_ids(), *FAST)
+        report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
+        data = tmp_path / "run.jsonl"
+        process = _start(
+            url,
+            tmp_path,
+            *_ids(),
+            *FAST,
+            "--report",
+            str(report),
+            "--junit-xml",
+            str(junit),
+            "--json",
+            str(data),
+        )
         try:
             code, out, err = _finish(process)
         finally:
@@ -111,9 +125,22 @@ def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path
         after = records(url)
     assert hostile.edit is not None and hostile.edit.done
     assert code == 4, out[-3000:] + err[-2000:]
-    conflict = [line for line in err.splitlines() if line.startswith("restore: customer 103 Notes:")]
-    assert len(conflict) == 1 and "conflict with another user" in conflict[0], err[-2000:]
-    assert '"set by another user during the run"' in conflict[0]
+    # named, not counted: the customer, the property, its values, why, and what to do, in every writer
+    conflict = [line for line in out.splitlines() if "restore: conflict: customer 103 Notes: " in line]
+    assert len(conflict) == 1 and "conflict with another user" in conflict[0], out[-3000:]
+    assert '-> "set by another user during the run"' in conflict[0]
+    assert "what to do: someone else changed it after this run did" in conflict[0]
+    assert "--base-url" in out and "--header-env Authorization=QFLOW_TEST_AUTH" in out  # the restore command
+    assert "**conflict**: customer 103, Notes: " in report.read_text()
+    assert "restore: conflict: customer 103 Notes: " in junit.read_text()
+    restored = read_report(data)[-1]["restore"]
+    assert restored["ok"] is False and [(n["customer"], n["property"]) for n in restored["notes"]] == [
+        (103, "Notes")
+    ]
+    assert "stopped early" not in out and "not exercised" not in next(
+        line for line in out.splitlines() if line.startswith("  rule-13 ")
+    )
+    assert out.rstrip().splitlines()[-1].startswith("  - ")  # the verdict's reasons are the last lines
     assert json.loads(after[103])["Notes"] == "set by another user during the run"
     assert same_records(before, after) == ["103.Notes"]
 

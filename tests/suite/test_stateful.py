@@ -137,7 +137,9 @@ def test_a_failing_patch_is_reduced_to_the_property_that_fails() -> None:
     assert reduced, describe(evidence)
     for finding in reduced:
         assert finding.reproduction is not None
-        last = shlex.split(finding.reproduction.splitlines()[-1])
+        *patches, read = finding.reproduction.splitlines()
+        assert shlex.split(read)[:4] == ["curl", "-sS", "-X", "GET"]  # then the read that shows it
+        last = shlex.split(patches[-1])
         body = json.loads(last[last.index("--data-binary") + 1])
         assert len(body) == 2, body
         assert "CustomerId" in body and None in body.values()

@@ -32,7 +32,7 @@ def test_a_damaged_witness_is_put_back_only_when_asked(tmp_path: Path) -> None:
         assert code in (1, 4), out[-3000:] + err[-2000:]
         assert f"witness customer {WITNESS} changed" in out
         assert records(url, (WITNESS,))[WITNESS] != before[WITNESS]
-        found = re.search(r"restore --journal (\S+) --base-url \S+ --restore-witnesses", out + err)
+        found = re.search(r"restore --journal (\S+) --base-url \S+ [^\n]*--restore-witnesses", out + err)
         assert found, out[-3000:]
         journal = found.group(1)
         lines = [json.loads(line) for line in Path(journal).read_text(encoding="utf-8").splitlines()]

@@ -15,7 +15,7 @@ from typing import Any
 
 from qflow_contracts.suite import model
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.exchange import ANSWER_LIMIT, Exchange, clip
+from qflow_contracts.suite.exchange import ANSWER_LIMIT, Exchange, clip, snippet
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
@@ -40,6 +40,8 @@ class Checks:
     facts: Facts
     target: Target
     log: list[str] = field(default_factory=list)
+    recent: list[Exchange] = field(default_factory=list)
+    """The server's last exchanges (`Server.recent`), for reproductions."""
     reducer: Any = None
     """Called with (finding, exchange, the properties it is about) before a PATCH failure is
     recorded: it may return the finding with a reduced reproduction (see `Session.reduce`)."""
@@ -64,7 +66,9 @@ class Checks:
             key=key,
             summary=clip(mask(summary), 400),
             detail="\n".join(parts),
-            reproduction=exchange.curl if exchange is not None else None,
+            reproduction=snippet([exchange], self.target, recent=self.recent)
+            if exchange is not None
+            else None,
         )
 
     def fail(

@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from qflow_contracts.mock.fixtures import load_fixtures
+from qflow_contracts.mock.fixtures import FixtureError, load_fixtures
 
 READY = "qflow-mock: serving on "
+
+
+class EmbeddedError(RuntimeError):
+    """The embedded mock could not start (its fixtures no longer match the spec, say): one line."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,12 @@ def serve_embedded(prefix: str = "/API", timeout: float = 30.0) -> Iterator[Embe
         line = process.stdout.readline()
         if not line.startswith(READY):
             error = process.stderr.read() if process.stderr else ""
-            raise RuntimeError(f"the embedded mock did not start: {line.strip() or error.strip()}")
-        ids = tuple(int(record["CustomerId"]) for record in load_fixtures().customers)
+            said = (line.strip() or error.strip()).splitlines()
+            raise EmbeddedError(f"the embedded mock did not start: {said[-1] if said else 'no output'}")
+        try:
+            ids = tuple(int(record["CustomerId"]) for record in load_fixtures().customers)
+        except FixtureError as fault:
+            raise EmbeddedError(f"the embedded mock's fixtures cannot be read: {fault}") from None
         yield Embedded(base_url=line[len(READY) :].strip(), customer_ids=ids)
     finally:
         process.terminate()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,15 @@ class Status(enum.Enum):
     NOT_EXERCISED = "not exercised"
     NOT_ASKED = "not asked"
     """The run was not asked to check this rule (read-only, no credentials, the embedded mock)."""
+    INCOMPLETE = "incomplete"
+    """Checked, and not proven: the restore ran and left records not as found (contract rule 13).
+    Not a finding against the server (another user's change is a conflict, not a defect)."""
+
+
+class FindingsRecorded(AssertionError):
+    """Raised by the suite's own tests at their end when the ledger holds findings: the findings
+    are the run's verdict, not the suite failing. The plugin knows it; any other exception from a
+    test is the suite's own error (INCOMPLETE)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,11 @@ class Tally:
     findings: list[Finding] = field(default_factory=list)
     leniencies: list[Finding] = field(default_factory=list)
     not_exercised: list[str] = field(default_factory=list)
+    unproven: list[str] = field(default_factory=list)
+    """What a check that ran could not prove (the restore's conflicts and problems, rule 13)."""
+    seconds: float = 0.0
+    """Time attributed to the rule: for each ledger event of the rule, the time since the event
+    before it (the sums over all rules add up to the time the ledger was followed)."""
 
 
 Listener = Callable[["Evidence", Rule], None]
@@ -93,8 +108,12 @@ class Evidence:
     """The kind of work the requests sent now are for (`spending`)."""
     cautions: list[str] = field(default_factory=list)
     """What the run could not tell apart, said in the verdict as warning lines (not failures)."""
+    phase: str = "preflight"
+    """The kind of work the last request was sent for (what the progress line shows)."""
     listeners: list[Listener] = field(default_factory=list, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _last: float | None = field(default=None, repr=False, compare=False)
 
     @contextlib.contextmanager
     def spending(self, kind: str) -> Iterator[None]:
@@ -105,7 +124,16 @@ class Evidence:
         finally:
             self.kind = previous
 
-    def _changed(self, rule: Rule) -> None:
+    def _changed(self, rule: Rule, *more: Rule) -> None:
+        """Tell the listeners; the time since the last event goes to `rule` (split evenly with
+        `more`, when one request checked several rules)."""
+        now = self.clock()
+        rules = (rule, *more)
+        with self._lock:
+            if self._last is not None:
+                for each in rules:
+                    self.tallies[each].seconds += max(0.0, now - self._last) / len(rules)
+            self._last = now
         for listener in self.listeners:
             listener(self, rule)
 
@@ -115,14 +143,16 @@ class Evidence:
         with self._lock:
             self.requests += 1
             self.spent[self.kind] += 1
+            self.phase = self.kind
         if rule is not None:
             self.spent_on(rule)
 
-    def spent_on(self, rule: Rule) -> None:
+    def spent_on(self, rule: Rule, *more: Rule) -> None:
         """A request already counted (by the transport every request goes through) was sent on
-        behalf of `rule`."""
-        self.tallies[rule].requests += 1
-        self._changed(rule)
+        behalf of `rule` (and of `more`, when one request checks several rules)."""
+        for each in (rule, *more):
+            self.tallies[each].requests += 1
+        self._changed(rule, *more)
 
     def held(self, rule: Rule, checks: int = 1) -> None:
         """`checks` checks of `rule` ran and held."""
@@ -160,12 +190,20 @@ class Evidence:
         if text not in self.cautions:
             self.cautions.append(text)
 
+    def unproven_by(self, rule: Rule, what: str) -> None:
+        """A check of `rule` ran and could not prove it (a record the restore left not as found)."""
+        if what not in self.tallies[rule].unproven:
+            self.tallies[rule].unproven.append(what)
+            self._changed(rule)
+
     def status(self, rule: Rule, *, strict: bool = False) -> Status:
-        """The rule's verdict: failed on any finding (or leniency, when strict), passed only when
-        some check of it ran."""
+        """The rule's verdict: failed on any finding (or leniency, when strict), incomplete when a
+        check could not prove it, passed only when some check of it ran."""
         tally = self.tallies[rule]
         if tally.findings or (strict and tally.leniencies):
             return Status.FAILED
+        if tally.unproven:
+            return Status.INCOMPLETE
         if tally.leniencies:
             return Status.LENIENT
         if tally.checks:
@@ -217,3 +255,13 @@ class RunInfo:
     unavailable: str | None = None
     """Set when the run stopped because the server stopped answering (timeout, connection lost,
     answer too big): availability, not a finding."""
+    command: str = ""
+    """The command line that started the run, credentials masked."""
+    settings: dict[str, str] = field(default_factory=dict)
+    """The run's effective settings by option name (pacing, budget, deadline, ...), masked."""
+    warnings: list[str] = field(default_factory=list)
+    """What the person should know that is not a finding (masked): answers withheld, requests not
+    sent, an unfinished journal of an earlier run, a witness changed with no PATCH sent."""
+    restore_command: str = ""
+    """The command that finishes the restore from the journal, with the run's credential flags
+    (values never shown), or empty when there is nothing to restore."""

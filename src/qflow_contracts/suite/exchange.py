@@ -20,6 +20,7 @@ from qflow_client.api.customers import get_customer, patch_customer
 from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
+from qflow_contracts.suite import fields
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.http import WITHHELD_HEADER, Unavailable
 from qflow_contracts.suite.journal import documents
@@ -72,6 +73,25 @@ class Exchange:
     withheld: bool = False
     """The answer carried another customer's record, which the transport replaced by a stand-in
     naming only that customer (contract rule 11): no property of it is there to check."""
+    request_type: str = ""
+    """The request's Content-Type."""
+
+    def patched(self) -> int | None:
+        """The CustomerId a PATCH body names, or None (not a PATCH, or no CustomerId)."""
+        if self.method != "PATCH":
+            return None
+        for body in documents(self.request_type or "application/json", self.sent):
+            value = fields.customer_id(body)
+            if value is not None and value > 0:
+                return value
+        return None
+
+    def read_customer(self) -> int | None:
+        """The CustomerId a GET by CustomerId reads (no query), or None."""
+        if self.method != "GET" or "?" in self.path:
+            return None
+        last = urllib.parse.unquote(self.path.rstrip("/").rsplit("/", 1)[-1])
+        return int(last) if last.isdigit() else None
 
     def brief(self) -> str:
         """The answer, shortened for a finding."""
@@ -91,6 +111,8 @@ class Server:
         self.target = target
         self.evidence = evidence
         self.log: list[str] = []
+        self.recent: list[Exchange] = []
+        """The last exchanges, the newest last (a finding's reproduction starts from them)."""
         self.sent: set[tuple[str, str]] = set()
         """(property, value as text) for every value a PATCH of this run carried; a dictionary's
         entries as `Name[key]`."""
@@ -141,7 +163,7 @@ class Server:
             mask(f"{request.method} {request.url.raw_path.decode('ascii', 'replace')} ") + clip(sent, 160)
         )
         self.log[:] = self.log[-HISTORY:]
-        return Exchange(
+        exchange = Exchange(
             method=request.method,
             path=mask(request.url.raw_path.decode("ascii", "replace")),
             status=response.status_code,
@@ -151,7 +173,11 @@ class Server:
             content_type=response.headers.get("content-type", ""),
             sent=sent,
             withheld=WITHHELD_HEADER in response.headers,
+            request_type=request.headers.get("content-type", ""),
         )
+        self.recent.append(exchange)
+        self.recent[:] = self.recent[-HISTORY:]
+        return exchange
 
     def get(
         self, rule: Rule, id_value: str, id_type: int | Unset = UNSET, ext_ref: str | Unset = UNSET
@@ -179,6 +205,31 @@ class Server:
     def patch_json(self, rule: Rule, body: dict[str, Any]) -> Exchange:
         """`PATCH Customers` with `body` as application/json."""
         return self.patch_raw(rule, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")
+
+
+def read_line(customer_id: int, target: Target) -> str:
+    """A curl command that reads `customer_id` by CustomerId, header values shown as `***`."""
+    request = httpx.Request("GET", f"{target.base_url}/Customers/{customer_id}", headers=target.headers)
+    return curl_line(request, target)
+
+
+def snippet(steps: list[Exchange], target: Target, *, recent: list[Exchange] | None = None) -> str:
+    """A reproduction to paste into a shell, one command per line, that shows the defect on its
+    own: the requests of `steps` (the last one the failing one); when the failing request is a GET
+    that reads what a PATCH just did, that PATCH first; when it is a PATCH, then the read of its
+    customer that shows what it stored. Header values are `***`."""
+    commands = [exchange.curl for exchange in steps]
+    failing = steps[-1]
+    reads = failing.read_customer()
+    if len(steps) == 1 and reads is not None and recent:
+        earlier = [e for e in recent if e is not failing]
+        patch = next((e for e in reversed(earlier) if e.method == "PATCH"), None)
+        if patch is not None and patch.patched() == reads:
+            commands.insert(0, patch.curl)
+    patched = failing.patched()
+    if patched is not None:
+        commands.append(read_line(patched, target))
+    return "\n".join(commands)
 
 
 def _as_text(value: Any) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from qflow_contracts.suite.evidence import Evidence, RunInfo
+from qflow_contracts.suite.evidence import RunInfo
 
 DISTRIBUTION = "qflow-contracts"
 
@@ -43,8 +43,9 @@ def target_kind(info: RunInfo) -> str:
     return ", ".join([kind, *flags])
 
 
-def run_facts(evidence: Evidence, info: RunInfo) -> list[tuple[str, str]]:
-    """The facts a report opens with, as (label, value) pairs of plain text."""
+def run_facts(info: RunInfo, requests: int) -> list[tuple[str, str]]:
+    """The facts a report opens with, as (label, value) pairs of plain text: enough to run it
+    again (the command line, masked, and every setting)."""
     seed = "not recorded" if info.seed is None else f"{info.seed} (replay with --seed {info.seed})"
     customers = ", ".join(str(cid) for cid in info.customer_ids) or "none"
     rows = [
@@ -57,8 +58,12 @@ def run_facts(evidence: Evidence, info: RunInfo) -> list[tuple[str, str]]:
     rows += [
         ("Seed", seed),
         ("Duration", f"{info.duration:.1f} s"),
-        ("Requests", str(evidence.requests)),
+        ("Requests", str(requests)),
         ("Project", f"{DISTRIBUTION} {info.project_version or 'unknown'}"),
         ("Spec", f"version {info.spec_version or 'unknown'}, sha256 {info.spec_digest or 'unknown'}"),
     ]
+    if info.command:
+        rows.append(("Command", info.command))
+    if info.settings:
+        rows.append(("Settings", ", ".join(f"{name} {value}" for name, value in info.settings.items())))
     return rows

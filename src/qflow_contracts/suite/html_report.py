@@ -6,12 +6,13 @@ import re
 from html import escape
 
 from qflow_contracts.suite.contract import statements
-from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
+from qflow_contracts.suite.evidence import Finding, Status
 from qflow_contracts.suite.facts import run_facts
+from qflow_contracts.suite.result import RunResult
 from qflow_contracts.suite.rules import CONTRACT_DOCUMENT as CONTRACT
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import one_line, printable
-from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict, overall, verdicts
+from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict
 
 TITLE = "QFlow Customers API conformance report"
 
@@ -28,7 +29,7 @@ pre { background: #f6f8fa; padding: .7rem; overflow-x: auto; white-space: pre-wr
 .CONFORMANT { background: #dafbe1; } .NOT-CONFORMANT { background: #ffebe9; }
 .INCOMPLETE { background: #fff8c5; }
 .failed { color: #b42318; font-weight: bold; } .passed { color: #1a7f37; }
-.leniency { color: #9a6700; } .not-exercised, .not-asked { color: #57606a; }
+.leniency, .incomplete { color: #9a6700; } .not-exercised, .not-asked { color: #57606a; }
 .finding { border-left: 4px solid #b42318; padding-left: 1rem; margin: 1rem 0; }
 .warning { border-left: 4px solid #9a6700; padding-left: 1rem; margin: 1rem 0; }
 """
@@ -43,7 +44,7 @@ def _prose(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text)).replace("\n", "<br>")
 
 
-def _contract(rules: list[RuleVerdict]) -> list[str]:
+def _contract(rules: tuple[RuleVerdict, ...]) -> list[str]:
     texts = statements()
     if not texts:
         return []
@@ -53,8 +54,8 @@ def _contract(rules: list[RuleVerdict]) -> list[str]:
         parts.append(f'<h3 id="contract-{_e(rule.id)}">{_e(rule.id)}: {_e(rule.title)}</h3>')
         parts += [f"<p>{_prose(paragraph)}</p>" for paragraph in texts.get(rule.id, ())]
     parts.append(
-        f'<p>The whole contract, with the reasons and the checks: <a href="{_e(CONTRACT)}">'
-        f"{_e(CONTRACT)}</a> in qflow-contracts.</p>"
+        f"<p>The whole contract, with the reasons and the checks: <code>{_e(CONTRACT)}</code> in "
+        "qflow-contracts.</p>"
     )
     return parts
 
@@ -72,7 +73,7 @@ def _finding(finding: Finding, kind: str) -> list[str]:
     if finding.detail.strip():
         parts.append(f"<pre>{_e(finding.detail.rstrip())}</pre>")
     if finding.reproduction:
-        parts.append(f"<p>Reproduce with:</p><pre>{_e(finding.reproduction)}</pre>")
+        parts.append(f"<p>Reproduce with (each line a command):</p><pre>{_e(finding.reproduction)}</pre>")
     parts.append("</div>")
     return parts
 
@@ -89,15 +90,35 @@ def _row(verdict: RuleVerdict) -> str:
         f'<tr id="{_e(rule.id)}"><td>{_e(rule.id)}</td>'
         f'<td><a href="{_title_link(rule)}">{_e(rule.title)}</a></td>'
         f'<td class="{_css(status)}">{_e(status)}{why}</td>'
-        f'<td class="n">{verdict.checks}</td><td class="n">{verdict.requests}</td>'
-        f'<td class="n">{found}</td></tr>'
+        f'<td class="n">{verdict.checks}</td><td class="n">{_e(verdict.requests_shown)}</td>'
+        f'<td class="n">{found}</td><td class="n">{verdict.seconds:.1f}</td></tr>'
     )
 
 
-def render_html(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
+def _restore(result: RunResult) -> list[str]:
+    info = result.info
+    parts = ["<h2>Restore</h2>", f"<p>{_e(info.restore)}</p>"]
+    if result.restore:
+        parts.append(
+            "<table><tr><th>kind</th><th>customer</th><th>property</th><th>why</th><th>what to do</th></tr>"
+        )
+        for note in result.restore:
+            who = "" if note.customer is None else str(note.customer)
+            parts.append(
+                f"<tr><td>{_e(note.kind)}</td><td>{_e(who)}</td><td>{_e(note.prop)}</td>"
+                f"<td>{_e(note.why)}</td><td>{_e(note.todo)}</td></tr>"
+            )
+        parts.append("</table>")
+    if info.journal:
+        parts.append(f"<p>Journal: <code>{_e(info.journal)}</code></p>")
+    if info.restore_command and not info.restore_ok:
+        parts.append(f"<p>Finish the restore with:</p><pre>{_e(info.restore_command)}</pre>")
+    return parts
+
+
+def render_html(result: RunResult) -> str:
     """The report as one HTML page with inline CSS; every text from the run is escaped."""
-    verdict = overall(evidence, info, asked=asked)
-    rules = verdicts(evidence, info, asked)
+    info, verdict, rules = result.info, result.overall, result.rules
     css_class = {CONFORMANT: "CONFORMANT", NOT_CONFORMANT: "NOT-CONFORMANT"}.get(verdict.name, "INCOMPLETE")
     page = [
         "<!DOCTYPE html>",
@@ -109,31 +130,36 @@ def render_html(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
         "<ul>",
         *(f"<li>{_e(reason)}</li>" for reason in verdict.reasons),
         "</ul><table>",
-        *(f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in run_facts(evidence, info)),
+        *(
+            f"<tr><th>{_e(label)}</th><td>{_e(value)}</td></tr>"
+            for label, value in run_facts(info, result.requests)
+        ),
         "</table>",
-        "<h2>Verdict per rule</h2><table>",
-        "<tr><th>rule</th><th>title</th><th>status</th><th>checks</th><th>requests</th><th>findings</th></tr>",
+        "<h2>Verdict per rule</h2>",
+        "<p>Requests: those sent for the rule; <em>all N</em> for a rule every request checks; "
+        "<em>shared</em> for a rule whose checks ride on requests sent for other rules.</p><table>",
+        "<tr><th>rule</th><th>title</th><th>status</th><th>checks</th><th>requests</th><th>findings</th>"
+        "<th>time (s)</th></tr>",
         *(_row(rule_verdict) for rule_verdict in rules),
         "</table>",
         "<h2>Where the requests went</h2><table>",
         "<tr><th>for</th><th>requests</th><th>share</th></tr>",
         *(
             f'<tr><td>{_e(what)}</td><td class="n">{count}</td><td class="n">{share:.0f} %</td></tr>'
-            for what, count, share in evidence.where_spent()
+            for what, count, share in result.spent
         ),
         "</table>",
         "<h2>Findings</h2>",
     ]
-    findings = [finding for rule_verdict in rules for finding in rule_verdict.findings]
+    findings, leniencies = result.findings, result.leniencies
     page += [part for finding in findings for part in _finding(finding, "finding")] or ["<p>None.</p>"]
-    leniencies = [finding for rule_verdict in rules for finding in rule_verdict.leniencies]
     if leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         page += ["<h2>Leniency</h2>", f"<p>What the server converted instead of refusing ({counts}).</p>"]
         page += [part for finding in leniencies for part in _finding(finding, "warning")]
-    page += ["<h2>Restore</h2>", f"<p>{_e(info.restore)}</p>"]
-    if info.journal:
-        page.append(f"<p>Journal: <code>{_e(info.journal)}</code></p>")
+    if result.warnings:
+        page += ["<h2>Warnings</h2>", "<ul>", *(f"<li>{_e(w)}</li>" for w in result.warnings), "</ul>"]
+    page += _restore(result)
     page += _contract(rules)
     page.append("</body></html>")
     return "\n".join(page) + "\n"

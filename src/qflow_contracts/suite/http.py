@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import httpx
 
 from qflow_contracts.spec import customer_properties
+from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem, screen
 from qflow_contracts.suite.deadline import DeadlineTransport, exchange_deadline
 from qflow_contracts.suite.journal import Journal, JournalUnwritable, documents
@@ -146,17 +147,16 @@ class Policy:
 
     def learn(self, record: Mapping[str, Any]) -> None:
         """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
-        pid = record.get("PersonalId")
+        pid = fields.field(record, "PersonalId")
         if not isinstance(pid, str) or not pid:
             return
         self.personal_ids.add(pid)
-        cid = record.get("CustomerId")
-        owner = cid if isinstance(cid, int) and not isinstance(cid, bool) else 0
-        type_id = record.get("PersonalIdTypeId")
+        owner = fields.customer_id(record) or 0
+        type_id = fields.field(record, "PersonalIdTypeId")
         if isinstance(type_id, int) and not isinstance(type_id, bool) and type_id > 0:
             self.by_type.add((pid, type_id))
             self.proofs.learn(owner, ("type", pid, type_id))
-        ext = record.get("PersonalIdTypeExtRef")
+        ext = fields.field(record, "PersonalIdTypeExtRef")
         if isinstance(ext, str) and ext:
             self.by_ext.add((pid, ext))
             self.proofs.learn(owner, ("extref", pid, ext))

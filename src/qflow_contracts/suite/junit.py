@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
+from qflow_contracts.suite.evidence import Finding, Status
 from qflow_contracts.suite.facts import DISTRIBUTION
-from qflow_contracts.suite.rules import Rule
+from qflow_contracts.suite.restore_notes import RestoreNote
+from qflow_contracts.suite.result import RunResult
 from qflow_contracts.suite.text import one_line, printable
-from qflow_contracts.suite.verdict import RuleVerdict, overall, verdicts
+from qflow_contracts.suite.verdict import RuleVerdict
 
 SUITE = "QFlow Customers API conformance"
 MESSAGE_LIMIT = 500
@@ -29,20 +30,22 @@ def _message(findings: tuple[Finding, ...]) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
-def _testcase(parent: ET.Element, verdict: RuleVerdict, strict: bool) -> None:
+def _testcase(
+    parent: ET.Element, verdict: RuleVerdict, strict: bool, restore: tuple[RestoreNote, ...]
+) -> None:
     rule = verdict.rule
     case = ET.SubElement(
         parent,
         "testcase",
         classname=f"qflow.{rule.id}",
         name=printable(f"{rule.id}: {rule.title}"),
-        time="0",
+        time=f"{verdict.seconds:.3f}",
     )
     properties = ET.SubElement(case, "properties")
     for name, value in (
         ("status", verdict.status.value),
         ("checks", str(verdict.checks)),
-        ("requests", str(verdict.requests)),
+        ("requests", verdict.requests_shown),
         ("contract", rule.link),
         ("leniencies", str(len(verdict.leniencies))),
     ):
@@ -51,6 +54,15 @@ def _testcase(parent: ET.Element, verdict: RuleVerdict, strict: bool) -> None:
         failing = verdict.findings + (verdict.leniencies if strict else ())
         failure = ET.SubElement(case, "failure", message=_message(failing), type="contract")
         failure.text = "\n\n".join(_text(finding) for finding in failing)
+    elif verdict.status is Status.INCOMPLETE:
+        notes = [note.line() for note in restore] or list(verdict.unproven)
+        error = ET.SubElement(
+            case,
+            "error",
+            message=one_line(f"not proven: {len(notes)} record(s) not as found"),
+            type="restore",
+        )
+        error.text = printable("\n".join(notes))
     elif verdict.status in (Status.NOT_EXERCISED, Status.NOT_ASKED):
         ET.SubElement(case, "skipped", message=one_line(f"{verdict.status.value}: {'; '.join(verdict.why)}"))
     out = []
@@ -63,17 +75,18 @@ def _testcase(parent: ET.Element, verdict: RuleVerdict, strict: bool) -> None:
         ET.SubElement(case, "system-out").text = printable("\n".join(out))
 
 
-def render_junit(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
-    """The run as JUnit XML: a testcase per rule, failed with its findings, skipped when not
-    exercised or not asked; leniency warnings in the testcase's output."""
-    rules = verdicts(evidence, info, asked)
-    verdict = overall(evidence, info, asked=asked)
+def render_junit(result: RunResult) -> str:
+    """The run as JUnit XML: a testcase per rule, failed with its findings, an error when the
+    restore left records not as found (each named), skipped when not exercised or not asked;
+    leniency warnings in the testcase's output; each testcase's time the time spent on its rule."""
+    info, verdict, rules = result.info, result.overall, result.rules
     failures = sum(rule_verdict.status is Status.FAILED for rule_verdict in rules)
+    errors = sum(rule_verdict.status is Status.INCOMPLETE for rule_verdict in rules)
     skipped = sum(rule_verdict.status in (Status.NOT_EXERCISED, Status.NOT_ASKED) for rule_verdict in rules)
     counts = {
         "tests": str(len(rules)),
         "failures": str(failures),
-        "errors": "0",
+        "errors": str(errors),
         "skipped": str(skipped),
         "time": f"{info.duration:.3f}",
     }
@@ -87,14 +100,18 @@ def render_junit(evidence: Evidence, info: RunInfo, asked: set[Rule]) -> str:
         ("reasons", "; ".join(verdict.reasons)),
         ("base_url", info.base_url),
         ("seed", "" if info.seed is None else str(info.seed)),
-        ("requests", str(evidence.requests)),
+        ("requests", str(result.requests)),
+        ("command", info.command),
+        *((f"setting.{name}", value) for name, value in info.settings.items()),
         ("project_version", info.project_version),
         ("spec_version", info.spec_version),
         ("spec_sha256", info.spec_digest),
         ("restore", info.restore),
+        *(("restore_note", note.line()) for note in result.restore),
+        *([("restore_command", info.restore_command)] if info.restore_command else []),
     ):
         ET.SubElement(properties, "property", name=name, value=one_line(value))
     for rule_verdict in rules:
-        _testcase(suite, rule_verdict, info.strict)
+        _testcase(suite, rule_verdict, info.strict, result.restore)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

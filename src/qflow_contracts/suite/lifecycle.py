@@ -11,15 +11,17 @@ import hashlib
 import json
 import os
 import resource
+import shlex
 import signal
 import sys
 import time
 import urllib.parse
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import httpx
 from qflow_client import Client
@@ -35,7 +37,9 @@ from qflow_contracts.config import (
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.spec import customer_properties, load_spec
+from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
+from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.http import (
     DeadlineReached,
@@ -58,10 +62,10 @@ from qflow_contracts.suite.ownership import Ownership
 from qflow_contracts.suite.restore import (
     RestoreVerdict,
     UnreadableCustomer,
-    customer_id_of,
     restore,
     same_value,
 )
+from qflow_contracts.suite.restore_notes import RestoreNote, notes
 from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
@@ -72,9 +76,14 @@ a process (SIGKILL) leaves the journal for `qflow-contracts restore`."""
 
 
 def restore_command(target: Target, journal: Path) -> str:
-    """The command that finishes a run's restore from its journal (it names the base URL again:
-    `restore` sends credentials only where the user says)."""
-    return f"qflow-contracts restore --journal {journal} --base-url {target.base_url}"
+    """The command that finishes a run's restore from its journal: it names the base URL again
+    (`restore` sends credentials only where the user says) and carries the run's credential flags,
+    values never shown (a `--header` value must be supplied by the person)."""
+    words = ["qflow-contracts", "restore", "--journal", str(journal), "--base-url", target.base_url]
+    command = " ".join([*map(shlex.quote, words), *target.credential_flags])
+    if "--header" in target.credential_flags:
+        command += "  # replace *** with the header's value"
+    return command
 
 
 def no_core_dumps() -> None:
@@ -98,6 +107,89 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str = "") -> Run:
+    """The one start of a run, for `qflow-contracts run` and plain `pytest contracts`: the embedded
+    mock (entered on `stack`) or the given server, the Target with its one seed, the paced client,
+    the signals, and the preflight reads. Set-up mistakes are a SetupError (one line)."""
+    from qflow_contracts.suite.embedded import EmbeddedError, serve_embedded
+
+    base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
+    if base_url is None:
+        try:
+            embedded = stack.enter_context(serve_embedded())
+        except EmbeddedError as error:
+            raise SetupError(ExitCode.USAGE, str(error)) from None
+        base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
+    writable(chosen)
+    target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
+    run = open_run(target, out=out)
+    run.info.command = target.mask(command)
+    run.info.settings = settings_facts(target)
+    run.install_signals()
+    stack.callback(run.uninstall_signals)
+    _follow(run)
+    try:
+        preflight(run)
+    except BaseException:
+        run.transport.shut()
+        if run.console is not None:
+            run.console.close()
+        raise
+    if run.console is not None:
+        run.console.started()
+    return run
+
+
+def _follow(run: Run) -> None:
+    """The console, following the run from its first request: on a duplicate of the terminal's
+    descriptor (past pytest's capture), masked, live on a terminal."""
+    stream = terminal(sys.stdout)
+    run.console = Console(
+        cast(TextIO, MaskedStream(stream, run.target)),
+        live=stream.isatty(),
+        owns_stream=stream is not sys.stdout,
+    )
+    run.console.attach(run.evidence, rate_limit=run.target.rate_limit, max_time=run.target.max_time)
+    if run.console.live:
+        run.printer = run.console.line
+
+
+def writable(chosen: Settings) -> None:
+    """Every report path can be written, checked before any request (SetupError otherwise)."""
+    for flag, path in (
+        ("--report", chosen.report),
+        ("--junit-xml", chosen.junit_xml),
+        ("--html", chosen.html),
+        ("--json", chosen.json),
+    ):
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+        if (
+            path.is_dir()
+            or not existing.is_dir()
+            or not os.access(existing, os.W_OK)
+            or (path.exists() and not os.access(path, os.W_OK))
+        ):
+            raise SetupError(ExitCode.USAGE, f"{flag} {path}: cannot write there")
+
+
+def settings_facts(target: Target) -> dict[str, str]:
+    """The run's effective settings, as a report states them to replay the run."""
+    return {
+        "seed": str(target.seed),
+        "max-examples": str(target.max_examples),
+        "rate-limit": f"{target.rate_limit:g}/s" if target.rate_limit else "unpaced",
+        "request-timeout": f"{target.request_timeout:g} s",
+        "max-time": f"{target.max_time:g} s" if target.max_time else "none",
+        "max-answer-bytes": str(target.max_answer_bytes),
+        "read-only": str(target.read_only).lower(),
+        "strict": str(target.strict).lower(),
+        "credentials": ", ".join(sorted(target.headers)) or "none",
+    }
 
 
 def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ...], owned: bool) -> Target:
@@ -126,6 +218,7 @@ def target_for(settings: Settings, *, base_url: str, customer_ids: tuple[int, ..
         journal=journal,
         over_journal=settings.over_unfinished_journal,
         keep_journal=settings.keep_journal,
+        credential_flags=settings.credential_flags,
     )
 
 
@@ -154,9 +247,15 @@ class Run:
     restoring: bool = False
     finished: bool = False
     verdict: RestoreVerdict | None = None
+    notes: tuple[RestoreNote, ...] = ()
+    """Every record the restore left not as found, named."""
     started: float = field(default_factory=time.monotonic)
     capture: Any = None
     """pytest's capture manager, while pytest runs: lines for the person go past it."""
+    printer: Callable[[str], None] | None = None
+    """Where `say` prints while the console follows the run (above its live line)."""
+    console: Console | None = None
+    """What the person sees: progress from the first request, then the verdict block."""
     _previous: dict[int, Any] = field(default_factory=dict)
     _fd: int | None = None
     """A copy of `out`'s file descriptor made before pytest captures it: a signal handler writes
@@ -165,7 +264,9 @@ class Run:
     def say(self, line: str) -> None:
         """One line for the person running the suite (masked), past pytest's output capture."""
         text = self.target.mask(line)
-        if self.capture is not None:
+        if self.printer is not None:
+            self.printer(text)
+        elif self.capture is not None:
             with self.capture.global_and_fixture_disabled():
                 print(text, file=self.out, flush=True)
         else:
@@ -390,9 +491,9 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
         raise SetupError(
             ExitCode.USAGE, f"{what} {cid} does not exist (GET {url} answered 404): check --customer-id"
         )
-    if response.status_code != 200 or not isinstance(body, dict) or customer_id_of(body) is None:
+    if response.status_code != 200 or not isinstance(body, dict) or fields.customer_id(body) is None:
         raise SetupError(ExitCode.USAGE, _what_to_check(response, url))
-    found = customer_id_of(body)
+    found = fields.customer_id(body)
     if "CustomerId" not in body and str(found) == str(cid):
         # the record asked for, its property names in another case: the server's fault (rule 2)
         run.evidence.failed(
@@ -618,6 +719,7 @@ def _check_witnesses(run: Run) -> None:
                     f"{restore_command(run.target, run.journal.path)} --restore-witnesses puts it back"
                 )
         else:
+            run.info.warnings.append(finding.summary)
             run.say(f"qflow-contracts: {finding.summary}")
 
 
@@ -655,11 +757,10 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
                     f"restore: {run.journal.broken}; the restore worked from memory, and the journal "
                     "on disk may lack the last changes"
                 )
-            for line in verdict.lines()[:-1]:
-                say(line)
+            run.notes = notes(verdict)
             info.restore, info.restore_ok = verdict.summary(), verdict.ok
+            run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
             if verdict.ok:
-                run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
                 _finish_over(run)
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
@@ -668,8 +769,10 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             _finish_journal(run, run.verdict.summary(), say, keep=_witness_changed(run))
     except (Unavailable, DeadlineReached) as error:
         info.restore, info.restore_ok = f"restore: INCOMPLETE, the server was lost ({error})", False
+        run.notes = notes(run.verdict, lost=target.mask(str(error)))
     except UnreadableCustomer as error:
         info.restore, info.restore_ok = f"restore: INCOMPLETE ({error})", False
+        run.notes = (_unreadable(target.mask(str(error))),)
     finally:
         if run.journal is not None:
             run.journal.close()
@@ -679,15 +782,23 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             run.lock.release()
     if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
         info.restore += f"; the journal {run.journal.path} holds what is left"
+    if not info.restore_ok and run.journal is not None:
+        info.restore_command = target.mask(restore_command(target, run.journal.path))
+    for note in run.notes:
+        if note.kind != "note":  # a note about the journal itself leaves a proven record proven
+            run.evidence.unproven_by(Rule.RESTORED, note.line())
     _pacing_evidence(run)
     traffic = run.transport.traffic
+    warnings = []
     if traffic.withheld:
-        say(
-            f"qflow-contracts: {len(traffic.withheld)} answer(s) carried the record of a customer not given "
+        warnings.append(
+            f"{len(traffic.withheld)} answer(s) carried the record of a customer not given "
             "(the server answered someone else); withheld from every output (contract rule 11)"
         )
-    for refused in traffic.refused[:3]:
-        say(f"qflow-contracts: not sent, contract rule 11: {refused}")
+    warnings += [f"not sent, contract rule 11: {refused}" for refused in traffic.refused[:3]]
+    for warning in warnings:
+        info.warnings.append(target.mask(warning))
+        say(f"qflow-contracts: {warning}")
     reason = stop_reason(run)
     info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
     if isinstance(run.transport.stopped, Unavailable):
@@ -727,6 +838,12 @@ def _finish_journal(run: Run, summary: str, say: Callable[[str], None], *, keep:
     trouble = run.journal.finish(summary, keep=run.target.keep_journal or keep)
     if trouble is not None:
         say(f"qflow-contracts: {trouble}")
+
+
+def _unreadable(error: str) -> RestoreNote:
+    return RestoreNote(
+        None, "", f"a given customer could not be read ({error})", "check the customers exist, then restore"
+    )
 
 
 def _pacing_evidence(run: Run) -> None:

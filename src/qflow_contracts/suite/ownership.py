@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qflow_contracts.spec import customer_properties
+from qflow_contracts.suite import fields
 from qflow_contracts.suite.slots import (
     ABSENT,
     DICTIONARY,
@@ -190,7 +191,7 @@ class Ownership:
     def answered(self, change: int, record: Any) -> list[Caused]:
         """The PATCH's answer: a record of a given customer shows what it stored there. An answer
         that shows a sent slot neither as sent nor changed is stale: the next read decides."""
-        cid = _record_customer(record)
+        cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
         with self._lock:
@@ -210,7 +211,7 @@ class Ownership:
     def read(self, record: Any) -> list[Caused]:
         """A GET answered a given customer's record: after a PATCH whose answer did not show what
         it stored, this read does."""
-        cid = _record_customer(record)
+        cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
         with self._lock:
@@ -234,14 +235,3 @@ def owned(
         for slot, value in entry.values.items():
             mine[slot] = Owned(value, slot in entry.unsent)
     return result
-
-
-def _record_customer(record: Any) -> int | None:
-    """The CustomerId a record names, its name in any case and a string of digits read as the number
-    (a server that writes it so is a rule 2 finding, and its records are still the run's to restore)."""
-    if not isinstance(record, dict):
-        return None
-    value = next((v for k, v in record.items() if str(k).lower() == "customerid"), None)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -12,7 +12,9 @@ suite's own only when the suite started it (no option can say otherwise).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -25,20 +27,11 @@ import pytest
 from qflow_client import Client
 
 from qflow_contracts.config import HEADER_WARNING, OPTIONS, ConfigError, Settings, settings
-from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.exitcodes import ExitCode, pytest_code
 from qflow_contracts.suite import outcome
-from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.http import Unavailable
-from qflow_contracts.suite.lifecycle import (
-    Run,
-    SetupError,
-    finish,
-    open_run,
-    preflight,
-    signal_code,
-    target_for,
-)
-from qflow_contracts.suite.rules import ContractViolation, Rule
+from qflow_contracts.suite.console import Console, MaskedStream, terminal
+from qflow_contracts.suite.evidence import Evidence, FindingsRecorded
+from qflow_contracts.suite.lifecycle import Run, SetupError, start_run
 from qflow_contracts.suite.target import Target
 
 RUN = pytest.StashKey[Run]()
@@ -59,43 +52,36 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, dest=dest, default=None, help=option.help)
 
 
-class MaskedStream:
-    """A text stream that masks every credential before writing (contract rule 12)."""
-
-    def __init__(self, stream: TextIO, target: Target) -> None:
-        self._stream = stream
-        self._target = target
-
-    def write(self, text: str) -> int:
-        self._stream.write(self._target.mask(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 class QflowPlugin:
     """The suite's plugin: fixtures `target`, `client`, `originals`, `evidence`; reports masked; the
-    restore and the verdict at the end of the session."""
+    restore and the verdict at the end of the session.
 
-    def __init__(self, run: Run | None = None, settings: Settings | None = None) -> None:
+    `quiet` (the runner's): pytest's own output (its progress marks, FAILURES block and summary)
+    is not shown; the console's progress and verdict block are the whole screen."""
+
+    def __init__(
+        self, run: Run | None = None, settings: Settings | None = None, *, quiet: bool = False
+    ) -> None:
         self.run = run
         self.settings = settings
+        self.quiet = quiet
         self._stack = ExitStack()
         self._made_here: list[Path] = []
         self.exit_code: ExitCode | None = None
-        self.console: Any = None
+        self.console: Console | None = None
+        self.pytest_output = io.StringIO()
+        """What pytest wrote while `quiet` (kept for the suite's own errors)."""
 
     # ---- set-up -------------------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
+        if _parallel(config):
+            pytest.exit(
+                "qflow: parallel workers (-n) are not supported: the suite runs in one process, as one "
+                "paced client (contract rule 15)",
+                returncode=pytest_code(ExitCode.USAGE),
+            )
         if self.run is None:
             self.run = self._resolve(config)
         run = self.run
@@ -103,11 +89,18 @@ class QflowPlugin:
         run.capture = config.pluginmanager.get_plugin("capturemanager")
         run.install_signals()
         self._private_storage()
+        if self.console is None and run.console is not None:
+            self.console = run.console
         if self.console is None:
+            stream = terminal(sys.stdout)  # past pytest's capture of the descriptor
             self.console = outcome.console(
-                cast(TextIO, MaskedStream(sys.stdout, run.target)), live=sys.stdout.isatty()
+                cast(TextIO, MaskedStream(stream, run.target)),
+                live=stream.isatty(),
+                owns_stream=stream is not sys.stdout,
             )
-            self.console.attach(run.evidence)
+            self.console.attach(run.evidence, rate_limit=run.target.rate_limit, max_time=run.target.max_time)
+            if self.console.live:
+                run.printer = self.console.line
 
     def _resolve(self, config: pytest.Config) -> Run:
         flags = {option.name: config.getoption(f"qflow_{option.name}") for option in OPTIONS}
@@ -117,22 +110,14 @@ class QflowPlugin:
         try:
             self.settings = settings(flags)
         except ConfigError as error:
-            raise pytest.UsageError(f"qflow: {error}".replace(" --", f" {PREFIX}", 1)) from None
-        base_url, ids, owned = self.settings.base_url, self.settings.customer_ids, False
-        if base_url is None:
-            from qflow_contracts.suite.embedded import serve_embedded
-
-            embedded = self._stack.enter_context(serve_embedded())
-            base_url, ids, owned = embedded.base_url, ids or embedded.customer_ids, True
-        target = target_for(self.settings, base_url=base_url, customer_ids=ids, owned=owned)
-        run = open_run(target, out=sys.stderr)
+            line = f"qflow: {error}".replace(" --", f" {PREFIX}", 1)
+            pytest.exit(line, returncode=pytest_code(ExitCode.USAGE))
+        command = " ".join(shlex.quote(arg) for arg in ["pytest", *config.invocation_params.args])
         try:
-            preflight(run)
+            return start_run(self.settings, self._stack, out=sys.stderr, command=command)
         except SetupError as error:
-            run.transport.shut()
             self._stack.close()
-            pytest.exit(f"qflow: {error.line}", returncode=int(error.code))
-        return run
+            pytest.exit(f"qflow: {error.line}", returncode=pytest_code(error.code))
 
     def _private_storage(self) -> None:
         """Hypothesis' folder in the per-user cache (`hypothesis_cache`), nothing of Schemathesis'
@@ -156,9 +141,15 @@ class QflowPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Everything pytest prints goes through the mask."""
+        """Everything pytest prints goes through the mask; when `quiet`, into `pytest_output`."""
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and not isinstance(reporter._tw._file, MaskedStream):
+        if reporter is None:
+            return
+        if self.quiet:
+            reporter._tw._file = MaskedStream(
+                cast(TextIO, self.pytest_output), session.config.stash[RUN].target
+            )
+        elif not isinstance(reporter._tw._file, MaskedStream):
             reporter._tw._file = MaskedStream(reporter._tw._file, session.config.stash[RUN].target)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
@@ -213,17 +204,8 @@ class QflowPlugin:
                 report.outcome = "skipped"
                 report.longrepr = (str(item.path), 0, run.target.mask(f"stopped: {reason}"))
                 return report
-            if isinstance(error, ContractViolation):
-                run.evidence.failed(
-                    Finding(
-                        error.rule,
-                        key=run.target.mask(error.detail.splitlines()[0] if error.detail else error.rule.id),
-                        summary=run.target.mask(error.detail.splitlines()[0] if error.detail else ""),
-                        detail=run.target.mask(error.detail),
-                        reproduction=run.target.mask(error.reproduction) if error.reproduction else None,
-                    )
-                )
-            else:
+            if not isinstance(error, FindingsRecorded):
+                # findings are the verdict; any other exception is the suite's own error
                 run.info.stopped = run.target.mask(f"the suite failed in {item.name}: {type(error).__name__}")
         if report.longrepr is not None and not isinstance(report.longrepr, tuple):
             report.longrepr = run.target.mask(str(report.longreprtext))
@@ -238,7 +220,19 @@ class QflowPlugin:
         if run is None:
             return
         self.exit_code = conclude(run, self.settings, self.console)
-        session.exitstatus = int(self.exit_code)
+        session.exitstatus = int(self.exit_code) if self.quiet else pytest_code(self.exit_code)
+
+    def pytest_internalerror(self, excrepr: object) -> None:
+        """pytest's own error inside the suite: the run stopped early (INCOMPLETE)."""
+        if self.run is not None and not self.run.info.stopped:
+            self.run.info.stopped = "the suite's own error (pytest internal error)"
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite module that cannot be collected is the suite's own error, not the server's."""
+        if report.failed and self.run is not None and not self.run.info.stopped:
+            self.run.info.stopped = self.run.target.mask(
+                f"the suite's own error: {report.nodeid} cannot be collected"
+            )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         run = config.stash.get(RUN, None)
@@ -264,38 +258,10 @@ def hypothesis_cache(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "qflow-contracts" / "hypothesis"
 
 
-def conclude(run: Run, settings: Settings | None, console: Any) -> ExitCode:
-    """Restore, then the verdict block, the reports and the exit code (a signal's when the restore
-    held)."""
-    finish(run)
-    rules = outcome.asked(run.target)
-    if run.info.stopped:
-        unfinished = [rule for rule in Rule if rule in rules and not run.evidence.tallies[rule].checks]
-        for rule in unfinished:
-            run.evidence.not_exercised(rule, f"the run stopped early: {run.info.stopped}")
-        if unfinished:
-            run.say(
-                f"qflow-contracts: stopped ({run.info.stopped}); rules not finished: "
-                + ", ".join(rule.id for rule in unfinished)
-            )
-    if console is None:
-        console = outcome.console(cast(TextIO, MaskedStream(sys.stdout, run.target)), live=False)
-    console.verdict(run.evidence, run.info, rules)
-    console.close()
-    if settings is not None:
-        outcome.write_reports(
-            run.evidence,
-            run.info,
-            rules,
-            run.target,
-            markdown=settings.report,
-            junit=settings.junit_xml,
-            html=settings.html,
-        )
-    code = outcome.verdict_code(run.evidence, run.info, rules)
-    if isinstance(run.transport.stopped, Unavailable) and code in (ExitCode.CONFORMANT, ExitCode.INCOMPLETE):
-        code = ExitCode.UNAVAILABLE  # a timeout is the server's availability, not the contract
-    signalled = signal_code(run)
-    if signalled is not None and code != ExitCode.RESTORE_INCOMPLETE:
-        return signalled
-    return code
+def _parallel(config: pytest.Config) -> bool:
+    """Whether pytest-xdist was asked for parallel workers (`-n N`), or this is one of them."""
+    workers = config.getoption("numprocesses", None)
+    return bool(workers) or hasattr(config, "workerinput")
+
+
+conclude = outcome.conclude

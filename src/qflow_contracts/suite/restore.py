@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from qflow_contracts.spec import customer_properties
+from qflow_contracts.suite import fields
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, UnsafeRequest, side_by_side
 from qflow_contracts.suite.journal import Written, documents
 from qflow_contracts.suite.ownership import Owned, owned, sent_slots, targets
@@ -68,7 +69,7 @@ def read_record(http: httpx.Client, customer_id: int) -> tuple[dict[str, Any], b
         record = None
     # a CustomerId of the wrong type ("101") or name case is a finding of the run, not a reason to
     # leave a record unread
-    if not isinstance(record, dict) or str(customer_id_of(record)) != str(customer_id):
+    if not isinstance(record, dict) or fields.customer_id(record) != customer_id:
         raise UnreadableCustomer(
             f"GET Customers/{customer_id} did not answer customer {customer_id}'s record"
         )
@@ -260,6 +261,7 @@ class _Customer:
     def cannot(self, slot: str) -> Why | None:
         """Why PATCH cannot put `slot` back, or None."""
         value = slot_value(self.original, slot)
+        slot = fields.canonical(slot)  # a server writing names in another case (rule 2)
         if slot in selectors():
             return Why.SELECTOR
         if value is None:
@@ -299,8 +301,11 @@ def _patch_body(cid: int, body: Mapping[str, Any]) -> dict[str, Any]:
             document.setdefault(DICTIONARY, {})[key] = value
         elif slot == DICTIONARY:
             document.setdefault(DICTIONARY, {})
+        elif fields.canonical(slot) == DICTIONARY and isinstance(value, dict):
+            # written in another case, the dictionary is one slot: its original keys go back whole
+            document.setdefault(DICTIONARY, {}).update(value)
         else:
-            document[slot] = value
+            document[fields.canonical(slot)] = value  # the spec's spelling: the server reads that
     return document
 
 
@@ -393,7 +398,7 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
                 parsed = json.loads(response.content)
             except ValueError:
                 parsed = None
-            answer = parsed if isinstance(parsed, dict) and customer_id_of(parsed) == cid else None
+            answer = parsed if isinstance(parsed, dict) and fields.customer_id(parsed) == cid else None
         now, _ = read_record(http, cid)
         names = customer.names(current, now, *([answer] if answer else []))
         if answer is not None and _unexplained(customer.original, current, answer, now, names):
@@ -424,10 +429,3 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
     if not verdict.problems:
         verdict.restored.append(cid)
     return verdict
-
-
-def customer_id_of(record: dict[str, Any]) -> Any:
-    """A record's CustomerId, its name matched in any case (None when there is none)."""
-    if "CustomerId" in record:
-        return record["CustomerId"]
-    return next((value for key, value in record.items() if str(key).lower() == "customerid"), None)

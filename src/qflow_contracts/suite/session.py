@@ -26,7 +26,7 @@ from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.exchange import Exchange, Server, clip
+from qflow_contracts.suite.exchange import Exchange, Server, clip, snippet
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
@@ -87,7 +87,13 @@ class Session:
             raise ValueError("none of the target's customers has an original record")
         self.server = Server(client, target, evidence)
         self.checks = Checks(
-            evidence, facts, target, self.server.log, reducer=self.reduce, another_user=self.another_user
+            evidence,
+            facts,
+            target,
+            self.server.log,
+            self.server.recent,
+            reducer=self.reduce,
+            another_user=self.another_user,
         )
         self.bodies = Bodies(facts, self.policy)
         self.model: dict[int, Record] = {
@@ -802,7 +808,7 @@ class Session:
             for name in order:
                 if budget < 1 or now is None:
                     break
-                steps: list[str] = []
+                steps: list[Exchange] = []
                 if now.get(name) != work.before.get(name) and work.before.get(name) is not None:
                     if budget < 2 or not self.policy.may_set(work.cid, name):
                         continue
@@ -811,7 +817,7 @@ class Session:
                     if setup.status != 200 or not isinstance(setup.body, dict):
                         break
                     now = model.record_from(setup.body, self.facts)
-                    steps.append(setup.curl)
+                    steps.append(setup)
                 candidate = {**core, name: work.body[name]}
                 tried = self.server.patch_json(finding.rule, candidate)
                 budget -= 1
@@ -825,14 +831,16 @@ class Session:
                 }
                 now = answer
                 if finding.key in keys:
-                    steps.append(tried.curl)
+                    steps.append(tried)
                     note = (
                         f"\nReduced: the body of {len(work.body)} properties fails the same way with "
                         f"{len(candidate)} ({', '.join(candidate)})"
                         + (", after a PATCH that sets it back first" if len(steps) > 1 else "")
                         + "."
                     )
-                    return replace(finding, detail=finding.detail + note, reproduction="\n".join(steps))
+                    return replace(
+                        finding, detail=finding.detail + note, reproduction=snippet(steps, self.target)
+                    )
             return finding
         finally:
             self.reducing = False

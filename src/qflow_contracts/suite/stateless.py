@@ -87,6 +87,8 @@ def load_schema(target: Target) -> Any:
     """The spec as a Schemathesis schema aimed at `target`; GET only unless the suite started the server."""
     schema: Any = schemathesis.openapi.from_path(str(spec_path()))
     schema.config.update(base_url=target.base_url)
+    if target.seed is not None:
+        schema.config.seed = target.seed  # the run's one seed: --seed N replays Schemathesis' cases too
     schema.config.output.truncation.update(enabled=False)
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
@@ -181,6 +183,8 @@ def check(case: Any, target: Target, evidence: Evidence, session: requests.Sessi
     from schemathesis.core.failures import FailureGroup
 
     response = case.call(session=session)
+    first, *rest = sorted(_checked(case), key=lambda rule: rule.id)
+    evidence.spent_on(first, *rest)  # one request checks each of these rules
     try:
         case.validate_response(response, transport_kwargs={"session": session})
     except FailureGroup as group:

@@ -45,6 +45,9 @@ class Target:
     """An unfinished journal this run takes over: its originals are this run's."""
     keep_journal: bool = False
     """Keep the records' contents in the journal after a proven restore (else only its summary)."""
+    credential_flags: tuple[str, ...] = ()
+    """The run's credential flags with their values masked (`--header-env NAME=VAR`, `--header
+    NAME: ***`): what a restore command repeats."""
 
     def __post_init__(self) -> None:
         if not self.customer_ids:

@@ -15,6 +15,9 @@ INCOMPLETE = "INCOMPLETE"
 
 NO_CHECK_RAN = "no check of this rule ran"
 
+EVERY_REQUEST = frozenset({Rule.ONLY_GIVEN, Rule.AUTHENTICATION, Rule.PACED})
+"""Rules whose checks are the run's requests themselves: each request that went out is one."""
+
 
 @dataclass(frozen=True)
 class RuleVerdict:
@@ -32,6 +35,23 @@ class RuleVerdict:
     findings: tuple[Finding, ...]
     leniencies: tuple[Finding, ...]
     why: tuple[str, ...]
+    seconds: float = 0.0
+    """Time the ledger attributes to the rule (`Tally.seconds`)."""
+    unproven: tuple[str, ...] = ()
+    """What a check of the rule could not prove (the restore's notes, rule 13)."""
+    every_request: bool = False
+    """The rule is checked on every request of the run (rules 11, 12 and 15): `requests` is all."""
+
+    @property
+    def requests_shown(self) -> str:
+        """The requests column in words: a number of requests sent for this rule, "all N" for a
+        rule every request checks, or "shared" for a rule whose checks ride on requests sent for
+        other rules (a round trip checks rule 7 on the PATCH sent for rule 5)."""
+        if self.every_request:
+            return f"all {self.requests}"
+        if not self.requests and self.checks:
+            return "shared"
+        return str(self.requests)
 
 
 @dataclass(frozen=True)
@@ -77,15 +97,22 @@ def rule_verdict(evidence: Evidence, info: RunInfo, rule: Rule, asked: set[Rule]
         status, why = Status.NOT_ASKED, (reason or "not asked in this run", *why)
     elif status is Status.NOT_EXERCISED and not why:
         why = (NO_CHECK_RAN,)
+    every = rule in EVERY_REQUEST and checks > 0 and not tally.requests
+    requests = evidence.requests if every else tally.requests
+    if rule is Rule.RESTORED:
+        requests = max(requests, evidence.spent["restore"])
     return RuleVerdict(
         rule=rule,
         status=status,
         asked=rule in asked,
         checks=checks,
-        requests=tally.requests,
+        requests=requests,
         findings=tuple(tally.findings),
         leniencies=tuple(tally.leniencies),
         why=why,
+        seconds=tally.seconds,
+        unproven=tuple(tally.unproven),
+        every_request=every,
     )
 
 
@@ -122,6 +149,7 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
     rules = verdicts(evidence, info, asked)
     failed = [verdict for verdict in rules if verdict.status is Status.FAILED]
     missing = [verdict for verdict in rules if verdict.asked and verdict.status is Status.NOT_EXERCISED]
+    unproven = [verdict for verdict in rules if verdict.status is Status.INCOMPLETE]
     lenient = [verdict for verdict in rules if verdict.leniencies]
     not_asked = [verdict for verdict in rules if verdict.status is Status.NOT_ASKED]
     reasons: list[str] = []
@@ -139,13 +167,17 @@ def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
         reasons.append(f"the run stopped early: {info.stopped}")
     for verdict in missing:
         reasons.append(f"{verdict.rule.id} was asked but not exercised: {'; '.join(verdict.why)}")
+    for verdict in unproven:
+        reasons.append(
+            f"{verdict.rule.id} was checked and not proven: {len(verdict.unproven)} record note(s)"
+        )
     if not info.restore_ok:
         reasons.append(info.restore)
     if lenient and not info.strict:
         reasons += _warnings(lenient)
     if failed:
         name = NOT_CONFORMANT
-    elif missing or info.stopped or info.unavailable:
+    elif missing or unproven or info.stopped or info.unavailable:
         name = INCOMPLETE
     else:
         name = CONFORMANT

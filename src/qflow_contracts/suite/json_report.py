@@ -1,0 +1,145 @@
+"""The run as JSON Lines in pytest-reportlog's shape, for machines (CI, dashboards, the bench).
+
+One JSON object per line, each with its `$report_type`:
+
+- `SessionStart`: the versions (project, spec and its sha256, Python, pytest, Schemathesis,
+  Hypothesis), the target, the command line (masked) and every setting;
+- `TestReport`, one per rule: `nodeid` `qflow::<rule id>`, `outcome` (passed, failed, skipped),
+  `when` "call", `duration` (the time spent on the rule), `longrepr` (its findings as text), and
+  the rule's `status`, checks, requests, findings and leniencies, each finding with its masked
+  reproduction;
+- `SessionFinish`: `exitstatus`, the verdict and its reasons, the warnings, the restore with every
+  record it left not as found, and where the requests went.
+
+The schema every file follows is `report.schema.json` beside this module (`SCHEMA`).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from qflow_contracts.suite.evidence import Finding, Status
+from qflow_contracts.suite.result import RunResult
+from qflow_contracts.suite.verdict import RuleVerdict
+
+SCHEMA = Path(__file__).with_name("report.schema.json")
+"""The JSON Schema of one line of the file."""
+
+OUTCOMES = {
+    Status.PASSED: "passed",
+    Status.LENIENT: "passed",
+    Status.FAILED: "failed",
+    Status.INCOMPLETE: "failed",
+    Status.NOT_EXERCISED: "skipped",
+    Status.NOT_ASKED: "skipped",
+}
+"""A rule's status as a pytest outcome (a report reader that knows only pytest's three)."""
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule.id,
+        "key": finding.key,
+        "summary": finding.summary,
+        "detail": finding.detail,
+        "reproduction": finding.reproduction,
+    }
+
+
+def _rule(verdict: RuleVerdict) -> dict[str, Any]:
+    rule = verdict.rule
+    failing = verdict.findings if verdict.findings else ()
+    longrepr = "\n".join(f"[{f.rule.id}] {f.summary}" for f in failing) or "\n".join(verdict.unproven) or None
+    return {
+        "$report_type": "TestReport",
+        "nodeid": f"qflow::{rule.id}",
+        "location": ["spec/CONTRACT.md", 0, rule.id],
+        "keywords": {rule.id: 1, "qflow": 1},
+        "outcome": OUTCOMES[verdict.status],
+        "longrepr": longrepr,
+        "when": "call",
+        "user_properties": [["status", verdict.status.value], ["checks", verdict.checks]],
+        "sections": [],
+        "duration": round(verdict.seconds, 3),
+        "rule": rule.id,
+        "title": rule.title,
+        "status": verdict.status.value,
+        "asked": verdict.asked,
+        "checks": verdict.checks,
+        "requests": verdict.requests,
+        "requests_shown": verdict.requests_shown,
+        "why": list(verdict.why),
+        "unproven": list(verdict.unproven),
+        "findings": [_finding(f) for f in verdict.findings],
+        "leniencies": [_finding(f) for f in verdict.leniencies],
+    }
+
+
+def lines(result: RunResult) -> list[dict[str, Any]]:
+    """The file's objects, in order."""
+    info = result.info
+    start = {
+        "$report_type": "SessionStart",
+        "pytest_version": _version("pytest"),
+        "versions": {
+            "qflow-contracts": info.project_version or "unknown",
+            "spec": info.spec_version or "unknown",
+            "spec_sha256": info.spec_digest,
+            "python": platform.python_version(),
+            "pytest": _version("pytest"),
+            "schemathesis": _version("schemathesis"),
+            "hypothesis": _version("hypothesis"),
+        },
+        "started": info.started,
+        "target": {
+            "base_url": info.base_url,
+            "owned": info.owned,
+            "read_only": info.read_only,
+            "strict": info.strict,
+            "customer_ids": list(info.customer_ids),
+            "witness_ids": list(info.witness_ids),
+        },
+        "command": info.command,
+        "settings": dict(info.settings),
+        "seed": info.seed,
+    }
+    finish = {
+        "$report_type": "SessionFinish",
+        "exitstatus": int(result.exit_code),
+        "verdict": result.overall.name,
+        "reasons": list(result.overall.reasons),
+        "failed_rules": list(result.failed_rules),
+        "requests": result.requests,
+        "duration": round(info.duration, 3),
+        "spent": [
+            {"for": what, "requests": count, "share": round(share, 1)} for what, count, share in result.spent
+        ],
+        "warnings": list(result.warnings),
+        "restore": {
+            "summary": info.restore,
+            "ok": info.restore_ok,
+            "journal": info.journal,
+            "command": info.restore_command or None,
+            "notes": [
+                {"kind": n.kind, "customer": n.customer, "property": n.prop, "why": n.why, "todo": n.todo}
+                for n in result.restore
+            ],
+        },
+    }
+    return [start, *(_rule(verdict) for verdict in result.rules), finish]
+
+
+def render_json(result: RunResult) -> str:
+    """The run as JSON Lines (one object a line)."""
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines(result))
