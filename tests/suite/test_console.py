@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from qflow_contracts.suite.console import Console
+from qflow_contracts.suite.evidence import Finding
 from qflow_contracts.suite.result import judge
 from qflow_contracts.suite.rules import Rule
 from tests.suite.ledgers import LENIENCY, THREE, asked, exercised, finding, info
@@ -162,3 +163,18 @@ def test_a_rule_that_passed_in_part_says_what_was_not_checked() -> None:
     Console(stream, live=False).verdict(judge(evidence, info(), rules))
     row = next(line for line in stream.getvalue().splitlines() if line.startswith("  rule-3 "))
     assert "passed" in row and "not checked: no given customer has a PersonalId" in row
+
+
+def test_on_a_terminal_a_reproduction_longer_than_the_screen_stays_one_line_to_paste(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    stream = io.StringIO()
+    console = Console(stream, live=True)  # an unsized stream: rich's default width, 80
+    rules = asked()
+    evidence = exercised(rules)
+    command = "curl -sS -X PATCH http://127.0.0.1:9/API/Customers --data-binary '" + "x" * 120 + "'"
+    evidence.failed(Finding(Rule.ROUND_TRIP, key="long", summary="long", reproduction=command))
+    console.verdict(judge(evidence, info(), rules))
+    console.close()
+    assert any(line.strip() == command for line in stream.getvalue().splitlines()), stream.getvalue()

@@ -228,10 +228,10 @@ class Console:
     def _announce(self, kind: str, finding: Finding, style: str) -> None:
         self._print(Text(f"{kind} [{finding.rule.id}] {one_line(finding.summary)}", style=style))
 
-    def _print(self, text: Text | str = "") -> None:
+    def _print(self, text: Text | str = "", *, soft_wrap: bool | None = None) -> None:
         with self._lock:
             if not self._closed:
-                self._out.print(text)
+                self._out.print(text, soft_wrap=soft_wrap)
 
     def started(self) -> None:
         """Say the run has started, at once (the timer's lines follow every `interval`)."""
@@ -276,7 +276,7 @@ class Console:
         for note in result.restore:
             out(Text(f"  {one_line(note.line())}"))
         if info.restore_command and not info.restore_ok:
-            out(Text(f"  finish it with: {one_line(info.restore_command)}"))
+            out(Text(f"  finish it with: {one_line(info.restore_command)}"), soft_wrap=True)
         name = result.overall.name
         style = {CONFORMANT: "bold green", NOT_CONFORMANT: "bold red"}.get(name, "bold yellow")
         out(Text(f"Verdict: {name}", style=style))
@@ -290,8 +290,8 @@ class Console:
         for finding in findings:
             self._print(Text(f"  [{finding.rule.id}] {one_line(finding.summary)}"))
             for command in printable(finding.reproduction or "").splitlines():
-                if command.strip():
-                    self._print(Text(f"    {command}"))
+                if command.strip():  # never wrapped by the console: a pasted line stays one command
+                    self._print(Text(f"    {command}"), soft_wrap=True)
 
     def _stop(self) -> None:
         self._stopping.set()
