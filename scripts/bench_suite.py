@@ -51,7 +51,11 @@ def failed_rules(report: Path) -> list[str]:
     suite; nothing is read back out of the Markdown)."""
     if not report.exists():
         return []
-    last = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+    lines = report.read_text(encoding="utf-8").splitlines()
+    try:
+        last = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return ["(the run's --json report is empty or unreadable)"]  # shown, never a crash of the bench
     return [str(rule) for rule in last.get("failed_rules", [])]
 
 
