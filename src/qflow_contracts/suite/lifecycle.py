@@ -129,7 +129,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     run.info.settings = settings_facts(target)
     run.install_signals()
     stack.callback(run.uninstall_signals)
-    _follow(run)
+    follow(run)
     try:
         preflight(run)
     except BaseException:
@@ -142,7 +142,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     return run
 
 
-def _follow(run: Run) -> None:
+def follow(run: Run) -> None:
     """The console, following the run from its first request: on a duplicate of the terminal's
     descriptor (past pytest's capture), masked, live on a terminal."""
     stream = terminal(sys.stdout)

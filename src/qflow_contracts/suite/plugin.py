@@ -29,9 +29,9 @@ from qflow_client import Client
 from qflow_contracts.config import HEADER_WARNING, OPTIONS, ConfigError, Settings, settings
 from qflow_contracts.exitcodes import ExitCode, pytest_code
 from qflow_contracts.suite import outcome
-from qflow_contracts.suite.console import Console, MaskedStream, terminal
+from qflow_contracts.suite.console import Console, MaskedStream
 from qflow_contracts.suite.evidence import Evidence, FindingsRecorded
-from qflow_contracts.suite.lifecycle import Run, SetupError, start_run
+from qflow_contracts.suite.lifecycle import Run, SetupError, follow, start_run
 from qflow_contracts.suite.target import Target
 
 RUN = pytest.StashKey[Run]()
@@ -89,18 +89,10 @@ class QflowPlugin:
         run.capture = config.pluginmanager.get_plugin("capturemanager")
         run.install_signals()
         self._private_storage()
-        if self.console is None and run.console is not None:
-            self.console = run.console
         if self.console is None:
-            stream = terminal(sys.stdout)  # past pytest's capture of the descriptor
-            self.console = outcome.console(
-                cast(TextIO, MaskedStream(stream, run.target)),
-                live=stream.isatty(),
-                owns_stream=stream is not sys.stdout,
-            )
-            self.console.attach(run.evidence, rate_limit=run.target.rate_limit, max_time=run.target.max_time)
-            if self.console.live:
-                run.printer = self.console.line
+            if run.console is None:  # a Run opened without start_run (tests)
+                follow(run)
+            self.console = run.console
 
     def _resolve(self, config: pytest.Config) -> Run:
         flags = {option.name: config.getoption(f"qflow_{option.name}") for option in OPTIONS}
