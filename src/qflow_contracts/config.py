@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qflow_contracts.suite.redact import MIN_SECRET, too_short
+from qflow_contracts.redact import MIN_SECRET, too_short
 
 INT32_MAX = 2**31 - 1
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from qflow_contracts.resources import spec_path
+from qflow_contracts.rules import PATCH_RULES, Rule
 from qflow_contracts.suite import report
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.facts import utc_now
 from qflow_contracts.suite.report import project_version, spec_facts
 from qflow_contracts.suite.result import RunResult, judge
-from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from tests.suite.ledgers import DIGEST, LENIENCY, THREE, asked, exercised, finding, info
 
 Renderer = Callable[[Evidence, RunInfo, set[Rule]], str]

@@ -36,6 +36,7 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.spec import customer_properties, load_spec
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
@@ -66,7 +67,6 @@ from qflow_contracts.suite.restore import (
     same_value,
 )
 from qflow_contracts.suite.restore_notes import RestoreNote, notes
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
 from qflow_contracts.suite.restore_notes import RestoreNote
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.verdict import Overall, RuleVerdict, exit_code, overall, verdicts
 
 
