@@ -5,9 +5,7 @@ client, the preflight reads, the journal), stop (a signal, the deadline, a lost 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import hashlib
 import json
 import os
 import resource
@@ -37,11 +35,12 @@ from qflow_contracts.config import (
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.rules import Rule
-from qflow_contracts.spec import customer_properties, load_spec
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
 from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
+from qflow_contracts.suite.facts import spec_facts, utc_now
 from qflow_contracts.suite.http import (
     DeadlineReached,
     Policy,
@@ -426,19 +425,20 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
         raise_on_unexpected_status=False,
         httpx_args={"transport": transport, "trust_env": False},
     )
+    spec_version, spec_digest = spec_facts(spec_path())
     info = RunInfo(
         base_url=target.mask(target.base_url),
         owned=target.owned,
         read_only=target.read_only,
         strict=target.strict,
         seed=target.seed,
-        started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        started=utc_now(),
         project_version=__version__,
         customer_ids=target.customer_ids,
         witness_ids=target.witness_ids,
         journal=str(target.journal) if target.journal else None,
-        spec_version=str(load_spec().get("info", {}).get("version", "unknown")),
-        spec_digest=hashlib.sha256(spec_path().read_bytes()).hexdigest(),
+        spec_version=spec_version,
+        spec_digest=spec_digest,
     )
     return Run(target, transport, http, client, evidence, info, out, started=started)
 

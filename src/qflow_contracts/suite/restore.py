@@ -335,17 +335,19 @@ def restore(
         verdict.untouched = list(given)  # no PATCH was sent: nothing to put back
         return verdict
     mine, doubt = owned(written.stored), _in_doubt(written)
-    parts = side_by_side(
-        [
-            functools.partial(
-                _restore_one,
-                http,
-                _Customer(cid, original, mine.get(cid, {}), doubt.get(cid, {}), mask),
-                pause,
-            )
-            for cid, original in written.originals.items()
-        ]
-    )
+    customers = [
+        _Customer(cid, original, mine.get(cid, {}), doubt.get(cid, {}), mask)
+        for cid, original in written.originals.items()
+    ]
+    return restore_all(http, customers, verdict, pause)
+
+
+def restore_all(
+    http: httpx.Client, customers: list[_Customer], verdict: RestoreVerdict, pause: float
+) -> RestoreVerdict:
+    """Restore `customers` side by side, each in its own read, PATCH, read again; `verdict` gathers
+    what became of each."""
+    parts = side_by_side([functools.partial(_restore_one, http, customer, pause) for customer in customers])
     for part in parts:
         verdict.restored += part.restored
         verdict.untouched += part.untouched
