@@ -30,6 +30,8 @@ PROBES = [
     _get("/Customers/101"),
     _get("/Customers/105"),
     _get("/Customers/999"),
+    _get("/Customers/0"),
+    _get("/Customers/2147483648"),
     _get("/Customers/101?idType=abc"),
     _get("/Customers/101?idType=2147483648"),
     _get("/Customers/A1234567?idType=5"),

@@ -212,7 +212,10 @@ class CustomersApi:
         else:
             text = key.strip()
             if INTEGER_TEXT.match(text):
-                record = self.store.get(read_int(text))
+                number = read_int(text)
+                if self.defect.has("nobody-id-500") and not 0 < number < 2**31:
+                    raise RuntimeError(f"Arithmetic overflow or no row for CustomerId {number}")
+                record = self.store.get(number)
         if record is None:
             raise Problem(404, f"No customer matches id {key!r}.")
         return record

@@ -271,6 +271,13 @@ _flag(
     "a DOB before 1753-01-01 (SQL Server's datetime) gets 500",
     Rule.ERRORS,
 )
+_flag(
+    "nobody-id-500",
+    INPUT,
+    "GET by a CustomerId of 0, a negative number or one beyond 32 bits gets 500 (an unchecked "
+    "conversion to int, or a query that expects a row)",
+    Rule.ERRORS,
+)
 _add(
     Defect(
         "int32-overflow-404",

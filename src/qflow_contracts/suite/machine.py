@@ -65,6 +65,16 @@ MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-214
 NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
 """`id` values that name no customer in CustomerId mode: 404 (contract rule 3)."""
 
+NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("0", (404,)),
+    ("-1", (404,)),
+    (str(2**31), (400, 404)),
+    (str(2**63), (400, 404)),
+)
+"""Numbers that name nobody in CustomerId mode (CustomerIds are positive int32s, contract rule 3),
+however a server cuts them (`http.names_nobody`), with the answers a server may give: 404, or 400
+for a number beyond 32 bits; never a 5xx (rule 8). Sent once per run, on a deployment too."""
+
 DEFAULT_STEPS = 25
 """Random steps per example."""
 
@@ -164,6 +174,7 @@ class CustomersMachine(RuleBasedStateMachine):
         if self.s.opened:
             return
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
+        plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
             plan += self._dob_probes(data)
@@ -359,8 +370,12 @@ class CustomersMachine(RuleBasedStateMachine):
     def _not_a_customer_id(self, text: str, id_type: int | Unset) -> None:
         query = None if id_type is UNSET else f"idType={id_type}"
         self.s.lookup_refused(
-            text, query, 404, f"GET Customers/{text}: not a CustomerId", "not-a-customer-id"
+            text, query, (404,), f"GET Customers/{text}: not a CustomerId", "not-a-customer-id"
         )
+
+    def _names_nobody(self, text: str, statuses: tuple[int, ...]) -> None:
+        what = f"GET Customers/{text}: a number that names nobody (CustomerIds are positive int32s)"
+        self.s.lookup_refused(text, None, statuses, what, "nobody-id")
 
     @rule(data=st.data())
     @guarded
@@ -399,7 +414,7 @@ class CustomersMachine(RuleBasedStateMachine):
         ext = self._unknown_ext_ref()
         query = urllib.parse.urlencode({"idType": record["PersonalIdTypeId"], "idTypeExtRef": ext})
         what = f"GET Customers/{record['PersonalId']!r}?{query}: no type has this ext ref"
-        self.s.lookup_refused(record["PersonalId"], query, 404, what, "unknown-ext-ref")
+        self.s.lookup_refused(record["PersonalId"], query, (404,), what, "unknown-ext-ref")
 
     @rule(data=st.data())
     @guarded

@@ -265,15 +265,17 @@ class Session:
             cid, self.model[cid], record, exchange, what, rule=Rule.GET_LOOKUP, key="lookup:stale"
         )
 
-    def lookup_refused(self, id_value: str, query: str | None, status: int, what: str, key: str) -> None:
-        """GET that must be refused with `status` (contract rules 3 and 8); sent once per run."""
+    def lookup_refused(
+        self, id_value: str, query: str | None, statuses: tuple[int, ...], what: str, key: str
+    ) -> None:
+        """GET that must be refused with one of `statuses` (contract rules 3 and 8); sent once per run."""
         if self._settled(f"GET {id_value!r} {query!r}", None):
             return
         if query is None:
             exchange = self.server.get(Rule.GET_LOOKUP, id_value)
         else:
             exchange = self.server.get_raw_query(Rule.GET_LOOKUP, id_value, query)
-        self.checks.refusal(exchange, (status,), Rule.GET_LOOKUP, what, key)
+        self.checks.refusal(exchange, statuses, Rule.GET_LOOKUP, what, key)
 
     def lookup_malformed(self, cid: int, query: str, what: str) -> None:
         """GET `cid` by CustomerId with a malformed `idType` (contract rule 3): 400 with an error
