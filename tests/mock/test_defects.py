@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from qflow_contracts.mock import create_app
 from qflow_contracts.mock.defects import CATALOGUE, defect_names, get_defect
+from qflow_contracts.spec import schema_properties
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -62,6 +63,12 @@ PROBES = [
     _patch({"FirstName": "nobody"}),
     _get("/Customers/101"),
     _get("/Customers/102"),
+    # every limit the spec sets, one character over it, by CustomerId (PersonalId's too)
+    *[
+        _patch({"CustomerId": 104, prop.name: "y" * (prop.max_length + 1)})
+        for prop in schema_properties("CustomerUpdate")
+        if prop.max_length is not None
+    ],
 ]
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qflow_contracts.mock.validation import SpecModel, walk_schemas
+from qflow_contracts.spec import schema_properties
 from qflow_contracts.suite.rules import Rule
 
 Body = dict[str, Any]
@@ -242,6 +243,30 @@ _add(
         "no-range-check", INPUT, "Sex outside 0..2 (e.g. 3) is accepted", Rule.ERRORS, schema=_no_range_check
     )
 )
+
+
+def _length_unchecked(name: str) -> Callable[[dict[str, Any]], None]:
+    def unchecked(spec: dict[str, Any]) -> None:
+        for schema in spec["components"]["schemas"].values():
+            prop = (schema.get("properties") or {}).get(name)
+            if isinstance(prop, dict):
+                prop.pop("maxLength", None)
+
+    return unchecked
+
+
+for _prop in schema_properties("CustomerUpdate"):
+    if _prop.max_length is not None:  # one defect per limit the spec sets, so a run names which
+        _add(
+            Defect(
+                f"length-unchecked-{_prop.name.lower()}",
+                INPUT,
+                f"{_prop.name} longer than its limit ({_prop.max_length}) is accepted, "
+                "every other limit holds",
+                Rule.ERRORS,
+                schema=_length_unchecked(_prop.name),
+            )
+        )
 _flag("invalid-json-500", INPUT, "a body that is not JSON gets 500", Rule.ERRORS)
 _add(
     Defect(

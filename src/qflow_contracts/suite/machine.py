@@ -46,13 +46,14 @@ from qflow_contracts.suite.bodies import (
     REFUSALS,
     UNKNOWN_EXT_REF,
     UNKNOWN_PROPERTY,
+    Refusal,
     form_applied,
     form_pairs,
 )
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
-from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_facts
+from qflow_contracts.suite.model import DATE, DICTIONARY, INTEGER, STRING, Facts, load_facts
 from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
@@ -74,6 +75,9 @@ NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
 """Numbers that name nobody in CustomerId mode (CustomerIds are positive int32s, contract rule 3),
 however a server cuts them (`http.names_nobody`), with the answers a server may give: 404, or 400
 for a number beyond 32 bits; never a 5xx (rule 8). Sent once per run, on a deployment too."""
+
+PROBE_TEXT = "qflow-probe-"
+"""Made-up identity text, repeated to a limit: no PersonalId of a real person looks like it."""
 
 DEFAULT_STEPS = 25
 """Random steps per example."""
@@ -177,6 +181,7 @@ class CustomersMachine(RuleBasedStateMachine):
         plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
+            plan += self._identity_limits(data)
             plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
@@ -214,32 +219,88 @@ class CustomersMachine(RuleBasedStateMachine):
             plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
         return plan
 
+    def _owner(self, first: int, name: str) -> int | None:
+        """`first` when it may be given a value of `name`, else the first given customer that may."""
+        pool = [first, *self.given]
+        return next((c for c in pool if self.s.policy.may_set(c, name)), None)
+
     def _at_the_limits(self, data: st.DataObject) -> list[Action]:
-        """One PATCH with every string at its `maxLength` in astral characters (twice as many UTF-16
-        units) and an unknown property: accepted, stored exactly, the unknown one ignored (rule 9).
+        """PATCHes with every string at its `maxLength` in astral characters (twice as many UTF-16
+        units), every bounded integer at its upper bound, and an unknown property: accepted, stored
+        exactly, the unknown one ignored (rule 9). Each property goes to the drawn customer, or, when
+        that one may not be given a value of it, to the first that may: every limit in every run.
 
         A server that counts UTF-16 code units, as .NET does, refuses it: a platform warning, and
         then the same at the limit in UTF-16 units (astral characters and one BMP character for an
         odd limit), which every server must accept."""
         cid = self._customer(data)
-        body: dict[str, Any] = {"CustomerId": cid}
-        units: dict[str, Any] = {"CustomerId": cid}
-        for name in self.s.policy.settable(cid, (STRING,)):
+        bodies: dict[int, dict[str, Any]] = {}
+        units: dict[int, dict[str, Any]] = {}
+        for name in self.s.facts.of_kind(STRING):
             limit = self.s.facts.max_length(name)
-            if limit is not None:
-                body[name] = data.draw(vs.astral_values(limit), label=name)
-                units[name] = body[name][: limit // 2] + ("x" if limit % 2 else "")
+            owner = self._owner(cid, name)
+            if limit is None or owner is None:
+                continue
+            value = data.draw(vs.astral_values(limit), label=name)
+            bodies.setdefault(owner, {"CustomerId": owner})[name] = value
+            units.setdefault(owner, {"CustomerId": owner})[name] = value[: limit // 2] + (
+                "x" if limit % 2 else ""
+            )
+        for name in vs.invalid_names(self.s.facts, "out-of-range"):
+            owner = self._owner(cid, name)
+            if owner is not None:
+                bodies.setdefault(owner, {"CustomerId": owner})[name] = self.s.facts.int_range(name)[1]
         unknown = data.draw(st.sampled_from(["ignored", {"nested": [1]}]), label="unknown")
-        first = self._json(cid, body, f"PATCH of customer {cid} at every length limit", unknown=unknown)
-        second = self._json(
-            cid, units, f"PATCH of customer {cid} at every length limit in UTF-16 units", unknown=unknown
-        )
+        plan: list[Action] = []
+        for owner, body in bodies.items():
+            plan.append(
+                self._json(owner, body, f"PATCH of customer {owner} at every length limit", unknown=unknown)
+            )
+            if owner in units:
+                second = self._json(
+                    owner,
+                    units[owner],
+                    f"PATCH of customer {owner} at every length limit in UTF-16 units",
+                    unknown=unknown,
+                )
+                plan.append(functools.partial(self._if_utf16_refused, second))
+        return plan
 
-        def in_utf16_units() -> None:
-            if self.s.utf16_refused:
-                second()
+    def _if_utf16_refused(self, action: Action) -> None:
+        if self.s.utf16_refused:
+            action()
 
-        return [first, in_utf16_units]
+    def _identity_limits(self, data: st.DataObject) -> list[Action]:
+        """Each identity string with a `maxLength` (PersonalId), sent with the record's own CustomerId
+        so the target is fixed: at its limit, with every bounded integer at its lower bound, accepted
+        and the identity unchanged (rules 5, 9); one character over it, refused with 400 and nothing
+        changed (rule 8). On a deployment only to a customer with a PersonalId, as the decoy does."""
+        names = [
+            n
+            for n in self.s.facts.identity
+            if self.s.facts.kind(n) == STRING and self.s.facts.max_length(n) is not None
+        ]
+        safe = [c for c in self.given if self.s.policy.owned or self.s.policy.originals[c].get("PersonalId")]
+        if not names or not safe:
+            return []
+        cid = self._customer(data, safe)
+        plan: list[Action] = []
+        for name in names:
+            limit = self.s.facts.max_length(name)
+            assert limit is not None
+            at_limit = (PROBE_TEXT * limit)[:limit]
+            body: dict[str, Any] = {"CustomerId": cid, name: at_limit}
+            for low in vs.invalid_names(self.s.facts, "out-of-range"):
+                if self.s.policy.may_set(cid, low):
+                    body[low] = self.s.facts.int_range(low)[0]
+            plan.append(
+                self._json(cid, body, f"PATCH of customer {cid} with a {name} at its limit ({limit})")
+            )
+            over = {"CustomerId": cid, name: (PROBE_TEXT * (limit + 1))[: limit + 1]}
+            content = json.dumps(over).encode("utf-8")
+            refusal = Refusal(content, "application/json", (400,), "too-long", "too-long:identity")
+            plan.append(functools.partial(self.s.refusal, cid, refusal))
+        return plan
 
     def _dob_probes(self, data: st.DataObject) -> list[Action]:
         """DOBs in the server's offset near midnight (their date must stay), one far from it near
@@ -300,12 +361,33 @@ class CustomersMachine(RuleBasedStateMachine):
             name = data.draw(st.sampled_from(strings), label="valid change")
             change[name] = data.draw(vs.value_for(self.s.facts, name, falsy=False), label=name)
         plan = [self._refusal(data, cid, kind, change) for kind in REFUSALS]
-        limits = [
-            self._refusal(data, cid, kind, change, name)
-            for kind in ("too-long", "out-of-range")
-            for name in self.s.bodies.invalid_names(cid, kind)
-        ]
-        return plan, limits
+        limits: list[Action] = []
+        for kind in ("too-long", "out-of-range"):
+            for name in vs.invalid_names(self.s.facts, kind):
+                owners = [c for c in (cid, *self.given) if name in self.s.bodies.invalid_names(c, kind)]
+                if not owners:
+                    continue
+                beside = change if owners[0] == cid else {}
+                values: list[st.SearchStrategy[Any]]
+                if kind == "too-long":
+                    limit = self.s.facts.max_length(name)
+                    assert limit is not None
+                    values = [vs.one_over(limit)]
+                else:
+                    values = [st.just(v) for v in vs.just_outside(*self.s.facts.int_range(name))]
+                limits += [self._refusal(data, owners[0], kind, beside, name, v) for v in values]
+        return plan, [*limits, self._beyond_32_bits(cid, change)]
+
+    def _beyond_32_bits(self, cid: int, change: dict[str, Any]) -> Action:
+        """Every integer the body may carry (identity included: the body's CustomerId fixes its
+        target) at 2**31, one past 32 bits, beside a valid change: 400 and nothing changed (rules 8, 9)."""
+        wide = {
+            n: 2**31 for n in self.s.facts.identity if self.s.facts.kind(n) == INTEGER and n != "CustomerId"
+        }
+        wide |= {n: 2**31 for n in self.s.policy.settable(cid, (INTEGER,))}
+        content = json.dumps({"CustomerId": cid, **change, **wide}, ensure_ascii=False).encode("utf-8")
+        refusal = Refusal(content, "application/json", (400,), "overflow", "overflow:property")
+        return functools.partial(self.s.refusal, cid, refusal)
 
     def _every_leniency(self, data: st.DataObject) -> list[Action]:
         """Each of Json.NET's conversions once (rule 14)."""
@@ -486,10 +568,11 @@ class CustomersMachine(RuleBasedStateMachine):
         kind: str,
         change: dict[str, Any] | None = None,
         name: str | None = None,
+        values: st.SearchStrategy[Any] | None = None,
     ) -> Action:
         changes = {k: v for k, v in self._changes(data, cid).items() if v is not None}
         body = {"CustomerId": cid, **changes, **(change or {})}
-        refusal = self.s.bodies.refusal(data, cid, kind, body, name)
+        refusal = self.s.bodies.refusal(data, cid, kind, body, name, values)
         return functools.partial(self.s.refusal, cid, refusal) if refusal is not None else _nothing
 
     def _lenient(self, data: st.DataObject, cid: int, kind: str) -> Action:
