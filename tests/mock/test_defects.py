@@ -49,6 +49,7 @@ PROBES = [
     _patch({"CustomerId": 106, "IsActive": True, "Sex": 0, "Email": ""}),
     _patch({"CustomerId": 106, "IsActive": False}),
     _patch({"CustomerId": 106, "CustomProperties": {"Zone": "B"}}),
+    _patch({"CustomerId": 106, "CustomProperties": {"Locker": "0042"}}),
     _patch({"CustomerId": 104, "PersonalId": "CHANGED"}),
     _get("/Customers/104"),
     _patch({"PersonalId": "A1234567", "PersonalIdTypeId": 5, "LastName": "ByType"}),

@@ -91,6 +91,14 @@ def _custom_properties_as_list(body: Body) -> Body:
     return {**body, "CustomProperties": [{"Key": k, "Value": v} for k, v in props.items()]}
 
 
+def _digits_as_numbers(body: Body) -> Body:
+    props = body.get("CustomProperties")
+    if not isinstance(props, dict):
+        return body
+    typed = {k: int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else v for k, v in props.items()}
+    return {**body, "CustomProperties": typed}
+
+
 def _camel_case(body: Body) -> Body:
     return {k[:1].lower() + k[1:]: v for k, v in body.items()}
 
@@ -225,6 +233,16 @@ _add(
         "CustomProperties is written as a list of {Key, Value}",
         Rule.SPEC_SCHEMA,
         render=_custom_properties_as_list,
+    )
+)
+_add(
+    Defect(
+        "custom-property-digits-as-number",
+        SHAPE,
+        'a CustomProperties value of digits is written as a JSON number ("0042" as 42), as a '
+        "serialiser that guesses types does",
+        Rule.SPEC_SCHEMA,
+        render=_digits_as_numbers,
     )
 )
 _add(

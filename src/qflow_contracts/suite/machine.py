@@ -76,6 +76,18 @@ NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
 however a server cuts them (`http.names_nobody`), with the answers a server may give: 404, or 400
 for a number beyond 32 bits; never a 5xx (rule 8). Sent once per run, on a deployment too."""
 
+DICTIONARY_SHAPES: tuple[tuple[str, str], ...] = (
+    ("digits", "0042"),
+    ("true", "true"),
+    ("null", "null"),
+    ("empty", ""),
+    ("long", ("qflow-long-value " * 236)[:4001]),
+    ("astral", "\U0001f600\U0001d11e\U0010fffd"),
+)
+"""Dictionary values a server could take for another type or cut (contract rules 7 and 8): digits
+with a leading zero and words JSON reads as literals (a string, never a number, boolean or null),
+empty, one over SQL Server's longest `nvarchar(4000)`, and characters outside the BMP."""
+
 PROBE_TEXT = "qflow-probe-"
 """Made-up identity text, repeated to a limit: no PersonalId of a real person looks like it."""
 
@@ -181,7 +193,7 @@ class CustomersMachine(RuleBasedStateMachine):
         plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
-            plan += self._identity_limits(data)
+            plan += self._identity_limits(data) + self._dictionary_shapes(data)
             plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
@@ -349,6 +361,29 @@ class CustomersMachine(RuleBasedStateMachine):
             value = data.draw(vs.custom_property_values(), label="value")
             body = {"CustomerId": most, name: {key: value}}
             plan.append(self._json(most, body, f"PATCH of {name}[{key!r}] alone on customer {most}"))
+        return plan
+
+    def _dictionary_shapes(self, data: st.DataObject) -> list[Action]:
+        """Every value shape of `DICTIONARY_SHAPES` written to a dictionary and read back as the same
+        string (rules 5, 7; an answer with another type fails the spec's schema). On the embedded
+        mock under new keys of one customer; on a deployment over the keys the customer with the
+        most has, as few PATCHes as its keys allow."""
+        plan: list[Action] = []
+        for name in self.s.facts.of_kind(DICTIONARY):
+            if self.s.policy.may_add_keys:
+                cid = self._customer(data)
+                keys = [f"qflow-shape-{label}" for label, _ in DICTIONARY_SHAPES]
+            else:
+                cid = max(self.given, key=lambda c: len(self.s.policy.original_keys(c, name)))
+                keys = self.s.policy.original_keys(cid, name)
+            if not keys:
+                continue
+            for start in range(0, len(DICTIONARY_SHAPES), len(keys)):
+                shapes = DICTIONARY_SHAPES[start : start + len(keys)]
+                entries = {key: value for key, (_, value) in zip(keys, shapes, strict=False)}
+                labels = ", ".join(label for label, _ in shapes)
+                body = {"CustomerId": cid, name: entries}
+                plan.append(self._json(cid, body, f"PATCH of customer {cid}: {name} values {labels}"))
         return plan
 
     def _every_refusal(self, data: st.DataObject) -> tuple[list[Action], list[Action]]:
