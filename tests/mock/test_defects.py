@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -23,6 +24,15 @@ def _patch(body: Any, headers: dict[str, str] | None = None) -> tuple[str, str, 
 
 def _get(path: str) -> tuple[str, str, dict[str, str], bytes]:
     return ("GET", path, {}, b"")
+
+
+TOGETHER = "TOGETHER"
+"""A probe of two PATCHes sent at once from two threads: only their statuses are recorded (their
+answers depend on which ran first); the GET after them shows whether both took effect."""
+
+
+def _together(*bodies: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
+    return (TOGETHER, "/Customers", JSON, json.dumps(list(bodies)).encode())
 
 
 # One session of requests, in order; every answer is recorded. Each request exercises one contract
@@ -48,6 +58,8 @@ PROBES = [
     _patch({"CustomerId": 106, "FirstName": None, "Notes": "kept?"}),
     _patch({"CustomerId": 106, "IsActive": True, "Sex": 0, "Email": ""}),
     _patch({"CustomerId": 106, "IsActive": False}),
+    _together({"CustomerId": 107, "FirstName": "One"}, {"CustomerId": 107, "LastName": "Two"}),
+    _get("/Customers/107"),
     _patch({"CustomerId": 106, "CustomProperties": {"Zone": "B"}}),
     _patch({"CustomerId": 106, "CustomProperties": {"Locker": "0042"}}),
     _patch({"CustomerId": 104, "PersonalId": "CHANGED"}),
@@ -78,6 +90,15 @@ def transcript(defect: str | None) -> list[tuple[int, str, str]]:
     with TestClient(create_app(defect=defect), raise_server_exceptions=False) as client:
         answers = []
         for method, path, headers, body in PROBES:
+            if method == TOGETHER:
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    sent = [
+                        pool.submit(client.request, "PATCH", path, headers=headers, content=json.dumps(one))
+                        for one in json.loads(body)
+                    ]
+                statuses = ",".join(str(future.result().status_code) for future in sent)
+                answers.append((0, "", statuses))
+                continue
             response = client.request(method, path, headers=headers, content=body or None)
             answers.append((response.status_code, response.headers.get("content-type", ""), response.text))
         return answers

@@ -445,6 +445,13 @@ _flag(
     Rule.FORM_BODIES,
 )
 _flag(
+    "lost-update",
+    BEHAVIOUR,
+    "PATCH reads the record, waits 0.25 s and writes it back whole, without a lock: of PATCHes in "
+    "flight together, only the last one's changes stay",
+    Rule.PARTIAL_UPDATE,
+)
+_flag(
     "patch-wrong-record",
     BEHAVIOUR,
     "PATCH by CustomerId also updates the record with the next CustomerId",

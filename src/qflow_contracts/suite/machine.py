@@ -88,6 +88,9 @@ DICTIONARY_SHAPES: tuple[tuple[str, str], ...] = (
 with a leading zero and words JSON reads as literals (a string, never a number, boolean or null),
 empty, one over SQL Server's longest `nvarchar(4000)`, and characters outside the BMP."""
 
+CONCURRENT = 3
+"""PATCHes of one customer sent together to look for a lost update (contract rule 5)."""
+
 PROBE_TEXT = "qflow-probe-"
 """Made-up identity text, repeated to a limit: no PersonalId of a real person looks like it."""
 
@@ -193,7 +196,7 @@ class CustomersMachine(RuleBasedStateMachine):
         plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
-            plan += self._identity_limits(data) + self._dictionary_shapes(data)
+            plan += self._identity_limits(data) + self._dictionary_shapes(data) + self._together(data)
             plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
@@ -362,6 +365,25 @@ class CustomersMachine(RuleBasedStateMachine):
             body = {"CustomerId": most, name: {key: value}}
             plan.append(self._json(most, body, f"PATCH of {name}[{key!r}] alone on customer {most}"))
         return plan
+
+    def _together(self, data: st.DataObject) -> list[Action]:
+        """`CONCURRENT` PATCHes of one given customer by its CustomerId, each setting another string
+        property to a made-up ASCII value (no server may alter it), in flight together, then the GET
+        that must show every one (rule 5: no lost update). Journaled and restored as any PATCH."""
+        pool = [c for c in self.given if len(self.s.policy.settable(c, (STRING,))) >= 2]
+        if not pool:
+            return []
+        cid = self._customer(data, pool)
+        names = data.draw(st.permutations(self.s.policy.settable(cid, (STRING,))), label="together")
+        token = data.draw(st.integers(0, 2**32 - 1), label="token")
+        bodies = []
+        for number, name in enumerate(names[:CONCURRENT]):
+            limit = self.s.facts.max_length(name) or vs.UNBOUNDED_TEXT
+            bodies.append({"CustomerId": cid, name: f"qflow-{number}-{token:08x}"[:limit]})
+        what = (
+            f"{len(bodies)} PATCHes of customer {cid} in flight together ({', '.join(names[: len(bodies)])})"
+        )
+        return [functools.partial(self.s.concurrent, cid, bodies, what)]
 
     def _dictionary_shapes(self, data: st.DataObject) -> list[Action]:
         """Every value shape of `DICTIONARY_SHAPES` written to a dictionary and read back as the same

@@ -648,6 +648,45 @@ class Session:
             return True
         return False
 
+    def concurrent(self, cid: int, bodies: list[dict[str, Any]], what: str) -> None:
+        """PATCHes of `cid` by CustomerId, each of other properties, sent together (side by side,
+        their starts still paced): each answered 200 with a whole record, and the next GET shows
+        every change (rule 5: a PATCH is partial, so none may undo another; a server that reads,
+        waits and writes the whole record without a lock loses all but the last)."""
+        if not all(self.policy.allowed(body) for body in bodies):
+            return
+        self.verify(cid)
+        before = expected = self.model[cid]
+        sends = [functools.partial(self.server.patch_json, Rule.PARTIAL_UPDATE, body) for body in bodies]
+        exchanges = side_by_side(sends)
+        sent: dict[str, Any] = {}
+        for body, exchange in zip(bodies, exchanges, strict=True):
+            self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+            expected = model.apply_patch(expected, body, self.facts)
+            sent.update(body)
+        self.model[cid] = expected
+        for exchange in exchanges:
+            answer = self.checks.whole_record(exchange, what, status_rule=Rule.SPEC_POSITIVE)
+            if answer.get("CustomerId") != cid:
+                self.checks.fail(
+                    Rule.PATCH_TARGET,
+                    "patch:wrong-record",
+                    f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
+                    exchange,
+                )
+        current, exchange = self.read(cid, Rule.PARTIAL_UPDATE, what)
+        self.checks.same_as_model(
+            cid,
+            expected,
+            current,
+            exchange,
+            f"{what}: every change must read back (a lost update)",
+            sent=sent,
+            before=before,
+            rule=Rule.PARTIAL_UPDATE,
+            key="lost-update",
+        )
+
     def refused(
         self,
         cid: int | None,
