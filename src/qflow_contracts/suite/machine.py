@@ -100,6 +100,11 @@ DEFAULT_STEPS = 25
 BUDGET_UNITS_PER_EXAMPLE = 2
 """Units of `Target.max_examples` per example of the machine."""
 
+PACED_STEP_REQUESTS = 4
+"""On a paced server, the most requests the random steps send per unit of `Target.max_examples`
+(100 at the default 25): the opening already checks every corner once, so the random steps get
+what is left of a run that ends in about 40 s at 10 requests a second."""
+
 SWEEP_EVERY = 10
 """Steps between two sweeps of the customers a PATCH did not target."""
 
@@ -138,7 +143,8 @@ def guarded(method: Step) -> Step:
 
     @functools.wraps(method)
     def wrapper(self: CustomersMachine, **kwargs: Any) -> None:
-        self.session.step(lambda: method(self, **kwargs))
+        if not self.spent:
+            self.session.step(lambda: method(self, **kwargs))
 
     return wrapper  # type: ignore[return-value]
 
@@ -171,9 +177,16 @@ class CustomersMachine(RuleBasedStateMachine):
     def _customer(self, data: st.DataObject, pool: tuple[int, ...] | list[int] | None = None) -> int:
         return data.draw(st.sampled_from(list(pool or self.given)), label="customer")
 
+    @property
+    def spent(self) -> bool:
+        """Whether the random steps have sent all the requests they may (`step_budget`)."""
+        limit = self.s.step_limit
+        return self.s.opened and limit is not None and self.s.evidence.requests >= limit
+
     def _run(self, plan: list[Action]) -> None:
         for action in plan:
-            self.s.step(action)
+            if not self.spent:
+                self.s.step(action)
 
     # ---- the opening, once per run --------------------------------------------------------------
 
@@ -874,6 +887,12 @@ def build_machine(session: Session) -> type[CustomersMachine]:
     return type("CustomersStateMachine", (CustomersMachine,), {"session": session})
 
 
+def step_budget(target: Target) -> int | None:
+    """The most requests the random steps send: on a paced server `PACED_STEP_REQUESTS` per unit
+    of the budget; None (the examples alone bound them) on a server sent to unpaced."""
+    return None if target.rate_limit is None else target.max_examples * PACED_STEP_REQUESTS
+
+
 def default_examples(target: Target) -> int:
     """Examples for a run: half the target's budget (at least 2)."""
     return max(2, target.max_examples // BUDGET_UNITS_PER_EXAMPLE)
@@ -968,6 +987,8 @@ def run_machine(
     run_seed = target.seed if target.seed is not None else random.SystemRandom().randrange(2**32)
     try:
         run_opening(machine, run_seed)
+        budget = step_budget(target)
+        session.step_limit = None if budget is None else evidence.requests + budget
         with evidence.spending("steps"):
             run_state_machine_as_test(
                 seed(run_seed)(machine),

@@ -104,6 +104,8 @@ class Session:
         """Customers whose model is not to be trusted since a failure: read back before next use."""
         self.settled: set[str] = set()
         self.opened = False
+        self.step_limit: int | None = None
+        """The run's request count at which the random steps stop sending (`machine.step_budget`)."""
         self.stopped: BaseException | None = None
         self.reducible: Reducible | None = None
         self.reducing = False
