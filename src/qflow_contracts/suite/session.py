@@ -26,7 +26,7 @@ from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.exchange import Exchange, Server, clip, snippet
+from qflow_contracts.suite.exchange import Exchange, Server, clip, read_line, snippet
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
@@ -677,17 +677,24 @@ class Session:
                     exchange,
                 )
         current, exchange = self.read(cid, Rule.PARTIAL_UPDATE, what)
-        self.checks.same_as_model(
-            cid,
-            expected,
-            current,
+        found = model.differences(expected, current, self.facts, sent, before)
+        found = [d for d in found if not self.another_user(cid, d, sent)]
+        if not found:
+            self.checks.held(Rule.PARTIAL_UPDATE)
+            return
+        lines = "\n  ".join(d.describe() for d in found)
+        finding = self.checks.finding(
+            Rule.PARTIAL_UPDATE,
+            "lost-update",
+            f"{what}: every change must read back, yet {', '.join(d.name for d in found)} did not "
+            "(a lost update)",
             exchange,
-            f"{what}: every change must read back (a lost update)",
-            sent=sent,
-            before=before,
-            rule=Rule.PARTIAL_UPDATE,
-            key="lost-update",
+            f"Customer {cid} differs from the model:\n  {lines}",
         )
+        # sent one after the other they would all stick: the reproduction sends them at once
+        together = [f"{e.curl} &" for e in exchanges] + ["wait", read_line(cid, self.target)]
+        self.evidence.failed(replace(finding, reproduction="\n".join(together)))
+        raise Broken(finding)
 
     def refused(
         self,
