@@ -53,3 +53,26 @@ def test_a_patch_sent_alone_after_a_group_is_judged_alone() -> None:
     watch.sending(2, [SENT[1]])
     [second] = watch.answered(2, {**ORIGINAL, "FirstName": "One", "LastName": "Two", "Email": "x@y"})
     assert second.unsent == ["Email"]
+
+
+def test_after_a_lost_update_the_read_shows_what_the_group_left_so_the_restore_takes_it_back() -> None:
+    watch = Ownership({7: dict(ORIGINAL)})
+    watch.sending(1, [{"CustomerId": 7, "FirstName": "Earlier"}])
+    watch.answered(1, {**ORIGINAL, "FirstName": "Earlier"})
+    watch.sending(2, [SENT[0]])
+    watch.sending(3, [SENT[1]])
+    entries = watch.answered(2, {**ORIGINAL, "FirstName": "One"})
+    entries += watch.answered(3, {**ORIGINAL, "FirstName": "Earlier", "LastName": "Two"})  # lost One
+    entries += watch.read({**ORIGINAL, "FirstName": "Earlier", "LastName": "Two"})
+    left = owned(entries)[7]
+    assert left["FirstName"].value == "Earlier" and left["LastName"].value == "Two"
+
+
+def test_a_refused_patch_leaves_nothing_in_flight() -> None:
+    watch = Ownership({7: dict(ORIGINAL)})
+    watch.sending(1, [{"CustomerId": 7, "Email": "x"}])
+    assert watch.answered(1, None) == []  # 400
+    watch.sending(2, [SENT[0]])
+    [entry] = watch.answered(2, {**ORIGINAL, "FirstName": "One", "Email": "changed@server"})
+    assert entry.unsent == ["Email"]  # not taken for a slot PATCH 1 sent in flight with it
+    assert watch.read({**ORIGINAL, "FirstName": "One", "Email": "changed@server"}) == []

@@ -200,7 +200,6 @@ class Ownership:
         """The slots `change` and every PATCH in flight with it sent (its own values win): a slot
         one of them wrote is the run's doing, not the server's, whichever answer shows it first."""
         flights = self._flights.get(cid, {})
-        self._open.get(cid, set()).discard(change)
         merged: dict[str, Any] = {}
         for number, sent in flights.items():
             if number != change:
@@ -210,6 +209,9 @@ class Ownership:
     def answered(self, change: int, record: Any) -> list[Caused]:
         """The PATCH's answer: a record of a given customer shows what it stored there. An answer
         that shows a sent slot neither as sent nor changed is stale: the next read decides."""
+        with self._lock:  # answered, whatever the answer: no longer in flight
+            for flying in self._open.values():
+                flying.discard(change)
         cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
@@ -230,14 +232,34 @@ class Ownership:
                 self._pending.pop(cid, None)
         return [found] if found.values else []
 
+    def _after_group(self, cid: int, record: dict[str, Any]) -> Caused | None:
+        """The first read after a group of PATCHes in flight together, once all are answered: what
+        it shows in every slot they sent is what they left, whichever answer came last (a server
+        that loses an update leaves an earlier value, the run's own too)."""
+        flights = self._flights.get(cid, {})
+        if len(flights) < 2 or self._open.get(cid):
+            return None
+        self._flights.pop(cid, None)
+        slots: dict[str, Any] = {}
+        for sent in flights.values():
+            slots.update(sent)
+        entry = Caused(cid, max(flights), by="read")
+        for slot in slots:
+            entry.values[slot] = slot_value(record, slot)
+        return entry
+
     def read(self, record: Any) -> list[Caused]:
         """A GET answered a given customer's record: after a PATCH whose answer did not show what
-        it stored, this read does."""
+        it stored, this read does; after PATCHes in flight together, it shows what they left."""
         cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
         with self._lock:
             self.last[cid] = dict(record)
+            group = self._after_group(cid, dict(record))
+            if group is not None:
+                self._pending.pop(cid, None)
+                return [group]
             pending = self._pending.pop(cid, None)
             if pending is None:
                 return []
