@@ -199,14 +199,15 @@ class CustomersMachine(RuleBasedStateMachine):
         )
 
     def opening(self, data: st.DataObject) -> None:
-        """Every lookup, hard round trips, every kind of invalid body, the limit of every property,
-        each of Json.NET's conversions, PATCH by PersonalId, a form body, a body with no identifier
-        and one with another identity: sent once per run (`run_opening`), before the random steps;
-        sent again, each would only check what it already settled."""
+        """Every lookup, hard round trips, every kind of invalid body, every property at its limit
+        and one past it (PersonalId's too), every dictionary value shape, PATCHes in flight
+        together, each of Json.NET's conversions, PATCH by PersonalId, a form body, a body with no
+        identifier and one with another identity, and GETs by numbers that name nobody: sent once
+        per run (`run_opening`), before the random steps; sent again, each would only check what it
+        already settled."""
         if self.s.opened:
             return
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
-        plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
             plan += self._identity_limits(data) + self._dictionary_shapes(data) + self._together(data)
@@ -215,6 +216,7 @@ class CustomersMachine(RuleBasedStateMachine):
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
             plan += [self._without_identifier(data), *self._form_encodings(data), self._form(data)]
             plan += [self._identity_decoy(data)]
+        plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         self.s.opened = True  # once all of it is drawn: a draw that runs out of data sent nothing
         with self.s.evidence.spending("opening"):
             self._run(plan)
