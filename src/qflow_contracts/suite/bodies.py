@@ -284,19 +284,24 @@ class Bodies:
         ]
 
     def refusal(
-        self, data: st.DataObject, cid: int, kind: str, body: dict[str, Any], name: str | None = None
+        self,
+        data: st.DataObject,
+        cid: int,
+        kind: str,
+        body: dict[str, Any],
+        name: str | None = None,
+        values: st.SearchStrategy[Any] | None = None,
     ) -> Refusal | None:
         """`body` (valid changes of `cid`) made invalid in the way `kind` says (for a bad property:
-        `name`, or one drawn); None when the policy leaves nothing to make invalid that way."""
+        `name`, or one drawn, with a value drawn from `values` when given); None when the policy
+        leaves nothing to make invalid that way."""
         if kind in vs.INVALID_FLAVOURS:
             names = self.invalid_names(cid, kind)
             if not names:
                 return None
             name = name or data.draw(st.sampled_from(names), label="invalid property")
-            body = {
-                **body,
-                name: data.draw(vs.invalid_value_for(self.facts, name, kind), label=f"invalid {name}"),
-            }
+            strategy = values if values is not None else vs.invalid_value_for(self.facts, name, kind)
+            body = {**body, name: data.draw(strategy, label=f"invalid {name}")}
             return Refusal(_json(body), "application/json", (400,), kind, f"{kind}:{self.facts.kind(name)}")
         if kind == "not-object":
             shape = data.draw(st.sampled_from(["array", "string", "number"]), label="shape")

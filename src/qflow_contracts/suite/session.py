@@ -27,7 +27,7 @@ from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.exchange import Exchange, Server, clip, snippet
+from qflow_contracts.suite.exchange import Exchange, Server, clip, read_line, snippet
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
@@ -104,6 +104,8 @@ class Session:
         """Customers whose model is not to be trusted since a failure: read back before next use."""
         self.settled: set[str] = set()
         self.opened = False
+        self.step_limit: int | None = None
+        """The run's request count at which the random steps stop sending (`machine.step_budget`)."""
         self.stopped: BaseException | None = None
         self.reducible: Reducible | None = None
         self.reducing = False
@@ -265,15 +267,17 @@ class Session:
             cid, self.model[cid], record, exchange, what, rule=Rule.GET_LOOKUP, key="lookup:stale"
         )
 
-    def lookup_refused(self, id_value: str, query: str | None, status: int, what: str, key: str) -> None:
-        """GET that must be refused with `status` (contract rules 3 and 8); sent once per run."""
+    def lookup_refused(
+        self, id_value: str, query: str | None, statuses: tuple[int, ...], what: str, key: str
+    ) -> None:
+        """GET that must be refused with one of `statuses` (contract rules 3 and 8); sent once per run."""
         if self._settled(f"GET {id_value!r} {query!r}", None):
             return
         if query is None:
             exchange = self.server.get(Rule.GET_LOOKUP, id_value)
         else:
             exchange = self.server.get_raw_query(Rule.GET_LOOKUP, id_value, query)
-        self.checks.refusal(exchange, (status,), Rule.GET_LOOKUP, what, key)
+        self.checks.refusal(exchange, statuses, Rule.GET_LOOKUP, what, key)
 
     def lookup_malformed(self, cid: int, query: str, what: str) -> None:
         """GET `cid` by CustomerId with a malformed `idType` (contract rule 3): 400 with an error
@@ -645,6 +649,52 @@ class Session:
             self.checks.held(Rule.PATCH_TARGET)
             return True
         return False
+
+    def concurrent(self, cid: int, bodies: list[dict[str, Any]], what: str) -> None:
+        """PATCHes of `cid` by CustomerId, each of other properties, sent together (side by side,
+        their starts still paced): each answered 200 with a whole record, and the next GET shows
+        every change (rule 5: a PATCH is partial, so none may undo another; a server that reads,
+        waits and writes the whole record without a lock loses all but the last)."""
+        if not all(self.policy.allowed(body) for body in bodies):
+            return
+        self.verify(cid)
+        before = expected = self.model[cid]
+        sends = [functools.partial(self.server.patch_json, Rule.PARTIAL_UPDATE, body) for body in bodies]
+        exchanges = side_by_side(sends)
+        sent: dict[str, Any] = {}
+        for body, exchange in zip(bodies, exchanges, strict=True):
+            self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+            expected = model.apply_patch(expected, body, self.facts)
+            sent.update(body)
+        self.model[cid] = expected
+        for exchange in exchanges:
+            answer = self.checks.whole_record(exchange, what, status_rule=Rule.SPEC_POSITIVE)
+            if answer.get("CustomerId") != cid:
+                self.checks.fail(
+                    Rule.PATCH_TARGET,
+                    "patch:wrong-record",
+                    f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
+                    exchange,
+                )
+        current, exchange = self.read(cid, Rule.PARTIAL_UPDATE, what)
+        found = model.differences(expected, current, self.facts, sent, before)
+        found = [d for d in found if not self.another_user(cid, d, sent)]
+        if not found:
+            self.checks.held(Rule.PARTIAL_UPDATE)
+            return
+        lines = "\n  ".join(d.describe() for d in found)
+        finding = self.checks.finding(
+            Rule.PARTIAL_UPDATE,
+            "lost-update",
+            f"{what}: every change must read back, yet {', '.join(d.name for d in found)} did not "
+            "(a lost update)",
+            exchange,
+            f"Customer {cid} differs from the model:\n  {lines}",
+        )
+        # sent one after the other they would all stick: the reproduction sends them at once
+        together = [f"{e.curl} &" for e in exchanges] + ["wait", read_line(cid, self.target)]
+        self.evidence.failed(replace(finding, reproduction="\n".join(together)))
+        raise Broken(finding)
 
     def refused(
         self,
