@@ -23,6 +23,8 @@ from qflow_contracts.config import settings
 from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
+
 EXAMPLES = REPO / "examples" / "ci"
 KEY = "ci-recipe-key-4f1e9a"
 CUSTOMERS = (101, 102)

@@ -101,6 +101,7 @@ def deployment() -> Iterator[tuple[Hostile, str]]:
         yield hostile, url
 
 
+@pytest.mark.slow
 def test_a_concurrent_edit_survives_and_is_reported_as_a_conflict(tmp_path: Path) -> None:
     hostile = Hostile(edit=Edit(103, {"Notes": "set by another user during the run"}, after_patches=2))
     with serve(hostile) as url:
@@ -276,6 +277,7 @@ def _leaks(text: str) -> list[str]:
     return sorted(w for w in windows if w in text)
 
 
+@pytest.mark.slow
 def test_a_server_echoing_the_token_leaks_no_part_of_it(tmp_path: Path) -> None:
     hostile = Hostile(echo=True)
     with serve(hostile) as url:
@@ -305,6 +307,7 @@ def test_a_server_echoing_the_token_leaks_no_part_of_it(tmp_path: Path) -> None:
     assert "***" in outputs[0].read_text()
 
 
+@pytest.mark.slow
 def test_no_get_names_a_customer_that_was_not_given(tmp_path: Path, deployment: tuple[Hostile, str]) -> None:
     hostile, url = deployment
     given = (101, 104)
@@ -345,6 +348,7 @@ def test_a_witness_changed_by_a_wrong_record_defect_fails_the_run(tmp_path: Path
     assert f"witness customer {WITNESS} changed" in out
 
 
+@pytest.mark.slow
 def test_rate_limit_10_never_sends_more_than_11_requests_in_a_second(
     tmp_path: Path, deployment: tuple[Hostile, str]
 ) -> None:
