@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qflow_contracts.suite.http import Policy, UnsafeRequest, names_nobody
+from qflow_contracts.suite.errors import UnsafeRequest
+from qflow_contracts.suite.guard import Guard, names_nobody
 
 INT32_MAX = 2**31 - 1
 
@@ -72,8 +73,8 @@ def test_what_could_name_a_customer_or_is_not_the_canonical_text_of_a_number_is_
     assert not names_nobody(text)
 
 
-def _policy() -> Policy:
-    return Policy(base_path="/API", readable=frozenset({101, 104}), patchable=frozenset({101}))
+def _policy() -> Guard:
+    return Guard(base_path="/API", readable=frozenset({101, 104}), patchable=frozenset({101}))
 
 
 def _get(path: str) -> httpx.Request:

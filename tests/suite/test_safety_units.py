@@ -17,7 +17,9 @@ import pytest
 
 from qflow_contracts.config import ConfigError, settings
 from qflow_contracts.redact import Masker, too_short
-from qflow_contracts.suite.http import Pacer, Policy, SafeTransport, Unavailable, UnsafeRequest
+from qflow_contracts.suite.errors import Unavailable, UnsafeRequest
+from qflow_contracts.suite.guard import Guard
+from qflow_contracts.suite.http import Pacer, SafeTransport
 from qflow_contracts.suite.journal import Journal, read
 from qflow_contracts.suite.restore import restore
 
@@ -121,8 +123,8 @@ def test_a_witness_cannot_be_a_given_customer() -> None:
 # ---- the rule-11 guard --------------------------------------------------------------------------
 
 
-def _policy() -> Policy:
-    policy = Policy(base_path="/API", readable=frozenset({101, 104, 105}), patchable=frozenset({101, 104}))
+def _policy() -> Guard:
+    policy = Guard(base_path="/API", readable=frozenset({101, 104, 105}), patchable=frozenset({101, 104}))
     policy.learn(
         {"CustomerId": 101, "PersonalId": "A1234567", "PersonalIdTypeId": 3, "PersonalIdTypeExtRef": "NID"}
     )

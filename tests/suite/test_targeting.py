@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from qflow_contracts.suite.http import Policy, SafeTransport, UnsafeRequest, named_customers
+from qflow_contracts.suite.errors import UnsafeRequest
+from qflow_contracts.suite.guard import Guard, named_customers
+from qflow_contracts.suite.http import SafeTransport
 
 GIVEN = {"CustomerId": 101, "PersonalId": "P-1001", "PersonalIdTypeId": 3, "PersonalIdTypeExtRef": "NID"}
 CHANGE_BY_TYPE = {"PersonalId": "P-1001", "PersonalIdTypeId": 3, "FirstName": "Zoë"}
@@ -19,8 +21,8 @@ CHANGE_BY_EXTREF = {"PersonalId": "P-1001", "PersonalIdTypeExtRef": "NID", "Note
 PROBE_BY_TYPE = {"PersonalId": "P-1001", "PersonalIdTypeId": 3}
 
 
-def _policy() -> Policy:
-    policy = Policy(base_path="/API", readable=frozenset({101, 105}), patchable=frozenset({101}))
+def _policy() -> Guard:
+    policy = Guard(base_path="/API", readable=frozenset({101, 105}), patchable=frozenset({101}))
     policy.learn(GIVEN)
     return policy
 
@@ -33,11 +35,11 @@ def _request(
     return httpx.Request(method, f"http://h/API/{url}", content=content, headers=headers)
 
 
-def _answer(policy: Policy, request: httpx.Request, status: int, record: dict[str, Any]) -> None:
+def _answer(policy: Guard, request: httpx.Request, status: int, record: dict[str, Any]) -> None:
     policy.observe(request, status, json.dumps(record).encode())
 
 
-def _prove_by_type(policy: Policy, get_answers: int = 101, patch_answers: int = 101) -> None:
+def _prove_by_type(policy: Guard, get_answers: int = 101, patch_answers: int = 101) -> None:
     _answer(policy, _request("GET", "Customers/P-1001?idType=3"), 200, {**GIVEN, "CustomerId": get_answers})
     _answer(
         policy, _request("PATCH", "Customers", PROBE_BY_TYPE), 200, {**GIVEN, "CustomerId": patch_answers}

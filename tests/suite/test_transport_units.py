@@ -24,7 +24,9 @@ from qflow_contracts.cli import main
 from qflow_contracts.config import ConfigError, has_userinfo, settings
 from qflow_contracts.suite.answers import MAX_DEPTH, depth, screen
 from qflow_contracts.suite.deadline import DeadlineTransport
-from qflow_contracts.suite.http import DeadlineReached, Pacer, Policy, SafeTransport, Unavailable
+from qflow_contracts.suite.errors import DeadlineReached, Unavailable
+from qflow_contracts.suite.guard import Guard
+from qflow_contracts.suite.http import Pacer, SafeTransport
 from qflow_contracts.suite.journal import Journal, state_folder
 from qflow_contracts.suite.lifecycle import SetupError, open_run, preflight
 from qflow_contracts.suite.model import load_facts
@@ -326,7 +328,7 @@ def test_a_hostile_answer_goes_through_the_transport_as_a_finding() -> None:
 
 
 def test_a_non_2xx_answer_quoting_another_customers_record_is_withheld() -> None:
-    policy = Policy(base_path="/API", readable=frozenset({101}), patchable=frozenset({101}))
+    policy = Guard(base_path="/API", readable=frozenset({101}), patchable=frozenset({101}))
     request = httpx.Request("PATCH", "http://h/API/Customers", json={"CustomerId": 101})
     clash = json.dumps({"Message": "conflict", "Existing": {"CustomerId": 102, "Notes": "a medical note"}})
     stand_in = policy.withhold(request, 409, clash.encode())

@@ -22,8 +22,9 @@ from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite import fields
+from qflow_contracts.suite.errors import Unavailable
 from qflow_contracts.suite.evidence import Evidence
-from qflow_contracts.suite.http import WITHHELD_HEADER, Unavailable
+from qflow_contracts.suite.http import WITHHELD_HEADER
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.target import Target
 

@@ -3,7 +3,7 @@
 `SafeTransport` paces requests (contract rule 15), bounds each one in time and the size of its
 answer, stops the run at its deadline, journals every PATCH before it is sent (contract rule 13),
 and, on a server the suite did not start, refuses to send anything contract rule 11 forbids
-(`Policy`) and withholds the record of any customer that was not given. The generated client, the
+(`suite/guard.py`) and withholds the record of any customer that was not given. The generated client, the
 restore and Schemathesis (through `suite/stateless.py`) all use it, so no code path escapes it.
 Reads that do not depend on each other go out side by side (`side_by_side`) on a small connection
 pool, their starts still paced.
@@ -22,34 +22,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
-from qflow_contracts.spec import customer_properties
-from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem, screen
 from qflow_contracts.suite.deadline import DeadlineTransport, exchange_deadline
+from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
+from qflow_contracts.suite.guard import Guard
 from qflow_contracts.suite.journal import Journal, JournalUnwritable, documents
 from qflow_contracts.suite.ownership import Caused, Ownership
-from qflow_contracts.suite.targeting import Pair, Proofs
 from qflow_contracts.suite.throttle import MAX_IN_A_ROW, MAX_WAIT, SLOWEST_INTERVAL, throttle_wait
-
-INT32_MAX = 2**31 - 1
-RESERVED_EXT_REF = "qflow-contracts-"
-"""An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
-given PersonalId up under a type that does not exist."""
-NUMBER = re.compile(r"\s*[+-]?\d+\s*")
-CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)", re.IGNORECASE)
-PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
-
 
 NO_CACHE = (("Cache-Control", "no-cache"), ("Pragma", "no-cache"))
 """Sent with every GET: a cache between the suite and the server must ask the server again, so a
@@ -74,339 +62,6 @@ def side_by_side(calls: Sequence[Callable[[], T]], workers: int = POOL) -> list[
     with ThreadPoolExecutor(max_workers=min(workers, len(calls)), thread_name_prefix="qflow-read") as pool:
         futures = [pool.submit(call) for call in calls]
     return [future.result() for future in futures]
-
-
-class Unavailable(Exception):
-    """The server did not answer in time, refused the connection, or sent more than may be read.
-
-    Never a contract finding: it ends the run with exit code 3 after the restore.
-    """
-
-
-class DeadlineReached(Exception):
-    """The run's --max-time is over: the run stops, restores, and names the rules it did not finish."""
-
-
-class UnsafeRequest(Exception):
-    """The suite was about to send what contract rule 11 forbids on a deployment; it was not sent."""
-
-
-def _number(text: str) -> int | None:
-    return int(text) if NUMBER.fullmatch(text) and text.strip().lstrip("+-").isascii() else None
-
-
-CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,39}")
-"""An integer as `str(int)` writes it: no sign but a minus, no leading zero, no space, ASCII digits,
-at most 40 of them (beyond 128 bits)."""
-
-
-def names_nobody(value: str) -> bool:
-    """Whether a CustomerId-mode `id` of digits names no customer under the contract, however a
-    server reads it (contract rules 3 and 11): 0, a negative number, or one beyond 32 bits.
-
-    CustomerIds are positive 32-bit integers. A server may cut a wider number to 32 or 64 bits
-    (two's complement, signed or unsigned) or read it as a double first; the value is admitted only
-    when none of those readings is a positive 32-bit integer: 2**31 (-2**31 in 32 bits) and 2**63
-    (0 in 32 bits, -2**63 in 64) are, 2**32 + 5 (5 in 32 bits) is not. Only the canonical text of
-    the number is admitted (`0007` or `+5` could be read as 7 or 5, and are not). A server that
-    saturates a wide number to 2**31 - 1 instead of refusing it is not covered: no .NET or SQL
-    Server conversion does (both throw on overflow), and the transport withholds any record of a
-    customer not given that an answer carries.
-    """
-    if not CANONICAL_INTEGER.fullmatch(value):
-        return False
-    readings = {int(value)}
-    for _ in range(2):  # each reading of each reading: a cut after a double, a double after a cut
-        for reading in list(readings):
-            readings.add(int(float(reading)))
-            for bits in (32, 64):
-                unsigned = reading % 2**bits
-                readings |= {unsigned, unsigned - 2**bits if unsigned >= 2 ** (bits - 1) else unsigned}
-    return not any(0 < reading <= INT32_MAX for reading in readings)
-
-
-def _positive_int(value: object) -> int | None:
-    """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
-    a boolean (1 or 0), a string of digits; None for anything else."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        if NUMBER.fullmatch(value):
-            return _number(value)
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return int(number) if number == number and number.is_integer() else None
-    return None
-
-
-def _ci(mapping: Mapping[str, Any], name: str) -> list[Any]:
-    """Every value of `name` in `mapping`, names compared regardless of case (as Json.NET does)."""
-    return [value for key, value in mapping.items() if isinstance(key, str) and key.lower() == name.lower()]
-
-
-@dataclass
-class Policy:
-    """What may be sent to a server the suite did not start (contract rule 11).
-
-    A GET names a given customer or witness, or an identifier that cannot name anyone: in CustomerId
-    mode a text that is not a number, or a number no reading makes a positive int32 (`names_nobody`);
-    in PersonalId mode a given customer's (PersonalId, type) pair, a PersonalId longer than any
-    PersonalId can be, or a given PersonalId under a reserved ext ref no type has. A PATCH targets a
-    given customer: by its CustomerId, or by its (PersonalId, type) pair; a CustomerId beyond 32 bits
-    counts as the number it wraps to. A PATCH by a pair that changes anything is sent only once that
-    pair is proven (`suite/targeting.py`): a GET and a PATCH with nothing to change by it both named
-    the given customer, and no answer by a pair of its mode named anyone else.
-    """
-
-    base_path: str
-    readable: frozenset[int]
-    patchable: frozenset[int]
-    read_only: bool = False
-    personal_id_max: int = 30
-    by_type: set[tuple[str, int]] = field(default_factory=set)
-    by_ext: set[tuple[str, str]] = field(default_factory=set)
-    personal_ids: set[str] = field(default_factory=set)
-    proofs: Proofs = field(
-        default_factory=lambda: Proofs(frozenset(p.name.lower() for p in customer_properties() if p.identity))
-    )
-
-    def learn(self, record: Mapping[str, Any]) -> None:
-        """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
-        pid = fields.field(record, "PersonalId")
-        if not isinstance(pid, str) or not pid:
-            return
-        self.personal_ids.add(pid)
-        owner = fields.customer_id(record) or 0
-        type_id = fields.field(record, "PersonalIdTypeId")
-        if isinstance(type_id, int) and not isinstance(type_id, bool) and type_id > 0:
-            self.by_type.add((pid, type_id))
-            self.proofs.learn(owner, ("type", pid, type_id))
-        ext = fields.field(record, "PersonalIdTypeExtRef")
-        if isinstance(ext, str) and ext:
-            self.by_ext.add((pid, ext))
-            self.proofs.learn(owner, ("extref", pid, ext))
-
-    def _relative(self, request: httpx.Request) -> str:
-        path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
-        base = self.base_path.rstrip("/")
-        if not path.lower().startswith(base.lower() + "/"):
-            raise UnsafeRequest(f"{request.method} {path}: outside the base path {base or '/'}")
-        return path[len(base) :]
-
-    def check(self, request: httpx.Request) -> None:
-        """Raise UnsafeRequest when `request` must not be sent."""
-        relative = self._relative(request)
-        segments = relative.strip("/").split("/")
-        if request.method == "GET" and len(segments) == 2 and segments[0].lower() == "customers":
-            self._check_get(urllib.parse.unquote(segments[1]), request)
-        elif request.method == "PATCH" and relative.rstrip("/").lower() == "/customers":
-            if self.read_only:
-                raise UnsafeRequest("PATCH in a read-only run")
-            self._check_patch(request)
-        else:
-            raise UnsafeRequest(f"{request.method} {relative}: not a documented operation")
-
-    @staticmethod
-    def _get_query(request: httpx.Request) -> tuple[str, int]:
-        """The idTypeExtRef and idType a GET names (the last of each, as ASP.NET reads them)."""
-        query = urllib.parse.parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
-        ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
-        type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
-        id_type = _number(type_text) or 0
-        if not -(2**31) <= id_type <= INT32_MAX:
-            id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
-        return ext, id_type
-
-    def pairs(self, request: httpx.Request) -> list[Pair]:
-        """The (mode, PersonalId, type) pairs a request names its record by: a GET by idType or
-        idTypeExtRef, a PATCH body without a positive CustomerId; none for anything else."""
-        try:
-            relative = self._relative(request)
-        except UnsafeRequest:
-            return []
-        segments = relative.strip("/").split("/")
-        if request.method == "GET" and len(segments) == 2 and segments[0].lower() == "customers":
-            ext, id_type = self._get_query(request)
-            pid = urllib.parse.unquote(segments[1])
-            if ext:
-                return [("extref", pid, ext)]
-            return [("type", pid, id_type)] if id_type > 0 else []
-        if request.method == "PATCH":
-            return [pair for body in self._bodies(request) for pair in self._body_pairs(body)]
-        return []
-
-    def _bodies(self, request: httpx.Request) -> list[dict[str, Any]]:
-        content_type = request.headers.get("content-type", "")
-        return documents(content_type, request.content.decode("utf-8", "replace"))
-
-    @staticmethod
-    def _body_pairs(body: Mapping[str, Any]) -> list[Pair]:
-        """The pairs a PATCH body targets by, when no positive CustomerId selects its record."""
-        if any((_positive_int(v) or 0) > 0 for v in _ci(body, "CustomerId")):
-            return []
-        pids = [str(p) for p in _ci(body, "PersonalId") if p not in (None, "")]
-        types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-        exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-        if types:
-            return [("type", pid, t) for pid in pids for t in types]
-        return [("extref", pid, e) for pid in pids for e in exts]
-
-    def observe(self, request: httpx.Request, status: int, content: bytes) -> None:
-        """Read an answer for what it proves of the targeting of a pair (`suite/targeting.py`)."""
-        pairs = self.pairs(request)
-        if pairs:
-            self.proofs.observe(request.method, pairs, status, named_customers(content))
-
-    def _check_get(self, id_value: str, request: httpx.Request) -> None:
-        ext, id_type = self._get_query(request)
-        number = _number(id_value)
-        if number is not None and number in self.readable and not ext and id_type <= 0:
-            return
-        if ext:
-            if (id_value, ext) in self.by_ext or len(id_value) > self.personal_id_max:
-                return
-            if ext.startswith(RESERVED_EXT_REF) and id_value in self.personal_ids:
-                return
-        elif id_type > 0:
-            if (id_value, id_type) in self.by_type or len(id_value) > self.personal_id_max:
-                return
-        elif number is None:
-            return  # not a number: no CustomerId
-        elif names_nobody(id_value):
-            return  # 0, negative or beyond 32 bits however a server cuts it: no CustomerId
-        raise UnsafeRequest(
-            f"GET Customers/{id_value} ({request.url.query.decode()!r}) may name a customer not given"
-        )
-
-    def _check_patch(self, request: httpx.Request) -> None:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        text = request.content.decode("utf-8", "replace")
-        documents: list[Any] = []
-        if content_type == "application/x-www-form-urlencoded":
-            documents.append(dict(urllib.parse.parse_qsl(text, keep_blank_values=True)))
-        else:
-            try:
-                documents.append(json.loads(text))
-            except ValueError:
-                self._check_text(text)
-                return
-        while documents:
-            document = documents.pop()
-            if isinstance(document, str):
-                try:
-                    documents.append(json.loads(document))
-                except ValueError:
-                    self._check_text(document)
-            elif isinstance(document, list):
-                documents.extend(document)
-            elif isinstance(document, dict):
-                self._check_body(document)
-            elif isinstance(document, int) and not isinstance(document, bool):
-                self._check_customer_id(document)
-
-    def _check_customer_id(self, value: int) -> bool:
-        """True when `value` targets a given customer, False when it targets nobody (<= 0); a number
-        beyond 32 bits counts as the one it wraps to (a server that truncates would use that)."""
-        if not -(2**31) <= value <= INT32_MAX:
-            value = (value + 2**31) % 2**32 - 2**31
-        if value <= 0:
-            return False
-        if value in self.patchable:
-            return True
-        raise UnsafeRequest(f"PATCH of customer {value}, who was not given")
-
-    def _check_body(self, body: Mapping[str, Any]) -> None:
-        targeted = False
-        for value in _ci(body, "CustomerId"):
-            number = _positive_int(value)
-            if number is not None and self._check_customer_id(number):
-                targeted = True
-        if targeted:
-            return
-        pids = [p for p in _ci(body, "PersonalId") if p not in (None, "")]
-        if not pids:
-            return  # no identifier: a conformant server answers 400
-        for pid in pids:
-            pid = str(pid)
-            if len(pid) > self.personal_id_max:
-                continue
-            types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-            exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-            if types:
-                if all((pid, t) in self.by_type for t in types):
-                    self._check_proven(body, [("type", pid, t) for t in types])
-                    continue
-            elif exts and all((pid, e) in self.by_ext for e in exts):
-                self._check_proven(body, [("extref", pid, e) for e in exts])
-                continue
-            raise UnsafeRequest(f"PATCH by PersonalId {pid!r} may target a customer not given")
-
-    def _check_proven(self, body: Mapping[str, Any], pairs: list[Pair]) -> None:
-        """A PATCH by a pair that changes something: only once the pair is proven."""
-        if not self.proofs.changes(body):
-            return
-        pair = self.proofs.unproven(pairs)
-        if pair is not None:
-            why = self.proofs.revoked.get(pair[0], "no GET and PATCH by it named the given customer yet")
-            raise UnsafeRequest(f"PATCH by PersonalId {pair[1]!r} ({pair[0]}) not proven to target: {why}")
-
-    def _check_text(self, text: str) -> None:
-        found = [_number(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
-        targeted = any(n is not None and self._check_customer_id(n) for n in found)
-        if not targeted and PERSONAL_ID_IN_TEXT.search(text):
-            raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
-
-    def withhold(self, request: httpx.Request, status: int, content: bytes) -> bytes | None:
-        """A stand-in for an answer (of any status) carrying a record of a customer not given,
-        at its top or nested in it, else None."""
-        for number in named_customers(content):
-            if number not in self.readable:
-                stand_in = {
-                    "CustomerId": number,
-                    "Message": f"qflow-contracts: the record of customer {number}, who was not given, "
-                    "is withheld (contract rule 11)",
-                }
-                return json.dumps(stand_in).encode("utf-8")
-        return None
-
-
-MAX_NESTING = 32
-"""How deep `named_customers` looks into an answer."""
-
-
-def named_customers(content: bytes) -> list[int]:
-    """The CustomerIds an answer names: its top object's (or each listed object's), and those of
-    records nested in it (an object with both a CustomerId and a PersonalId, names in any case)."""
-    if b"ustomer" not in content.lower():
-        return []
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError):
-        return []
-    found: list[int] = []
-    pending: list[tuple[Any, int, bool]] = [(document, 0, True)]
-    while pending:
-        node, depth, top = pending.pop()
-        if depth > MAX_NESTING:
-            continue
-        if isinstance(node, list):
-            pending.extend((item, depth + 1, top) for item in node)
-        elif isinstance(node, dict):
-            if isinstance(node, dict):  # any object naming a CustomerId may be a record
-                found += [n for n in map(_positive_int, _ci(node, "CustomerId")) if n is not None]
-            # a CustomProperties dictionary's keys are the customer's data, not a record's properties
-            pending.extend(
-                (value, depth + 1, False)
-                for key, value in node.items()
-                if str(key).lower() != "customproperties"
-            )
-    return found
 
 
 class Pacer:
@@ -478,7 +133,7 @@ class SafeTransport(httpx.BaseTransport):
         max_answer_bytes: int,
         deadline: float | None = None,
         restore_time: float = 120.0,
-        policy: Policy | None = None,
+        policy: Guard | None = None,
         journal: Journal | None = None,
         ownership: Ownership | None = None,
         on_request: Callable[[], None] | None = None,

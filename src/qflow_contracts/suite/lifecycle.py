@@ -39,16 +39,11 @@ from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
 from qflow_contracts.suite.console import Console, MaskedStream, terminal
+from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
 from qflow_contracts.suite.facts import spec_facts, utc_now
-from qflow_contracts.suite.http import (
-    DeadlineReached,
-    Policy,
-    SafeTransport,
-    Unavailable,
-    UnsafeRequest,
-    side_by_side,
-)
+from qflow_contracts.suite.guard import Guard
+from qflow_contracts.suite.http import SafeTransport, side_by_side
 from qflow_contracts.suite.journal import (
     Journal,
     JournalError,
@@ -430,10 +425,10 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
     return Run(target, transport, http, client, evidence, info, out, started=started)
 
 
-def _guard(target: Target) -> Policy:
+def _guard(target: Target) -> Guard:
     """What the transport lets through to a server the suite did not start (contract rule 11)."""
     max_pid = next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None) or 30
-    return Policy(
+    return Guard(
         base_path=urllib.parse.urlsplit(target.base_url).path,
         readable=target.readable_ids,
         patchable=frozenset(target.customer_ids),

@@ -51,9 +51,9 @@ from qflow_contracts.suite.bodies import (
     form_applied,
     form_pairs,
 )
+from qflow_contracts.suite.errors import DeadlineReached, Unavailable
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
-from qflow_contracts.suite.http import DeadlineReached, Unavailable
 from qflow_contracts.suite.model import DATE, DICTIONARY, INTEGER, STRING, Facts, load_facts
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
@@ -73,7 +73,7 @@ NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
     (str(2**63), (400, 404)),
 )
 """Numbers that name nobody in CustomerId mode (CustomerIds are positive int32s, contract rule 3),
-however a server cuts them (`http.names_nobody`), with the answers a server may give: 404, or 400
+however a server cuts them (`guard.names_nobody`), with the answers a server may give: 404, or 400
 for a number beyond 32 bits; never a 5xx (rule 8). Sent once per run, on a deployment too."""
 
 DICTIONARY_SHAPES: tuple[tuple[str, str], ...] = (

@@ -12,7 +12,7 @@ from qflow_contracts.config import Settings
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite.console import Console
-from qflow_contracts.suite.http import Unavailable
+from qflow_contracts.suite.errors import Unavailable
 from qflow_contracts.suite.json_report import render_json
 from qflow_contracts.suite.lifecycle import Run, finish, signal_code
 from qflow_contracts.suite.report import render_html, render_junit, render_markdown

@@ -29,7 +29,8 @@ import httpx
 
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
-from qflow_contracts.suite.http import DeadlineReached, Unavailable, UnsafeRequest, side_by_side
+from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
+from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.journal import Written, documents
 from qflow_contracts.suite.ownership import Owned, owned, sent_slots, targets
 from qflow_contracts.suite.slots import (
