@@ -374,6 +374,15 @@ class Session:
                 f"{what}: customer {cid} exists, yet the PATCH got 404",
                 exchange,
             )
+        answer = self._record_of(cid, exchange, what, status_rule)
+        self.checks.held(Rule.PATCH_TARGET)
+        return answer
+
+    def _record_of(
+        self, cid: int, exchange: Exchange, what: str, status_rule: Rule = Rule.GET_LOOKUP
+    ) -> Record:
+        """The whole record a PATCH of `cid` answered (contract rules 2 and 6); the record of another
+        customer fails rule 4, and every given customer is read again before its next use."""
         answer = self.checks.whole_record(exchange, what, status_rule=status_rule)
         if answer.get("CustomerId") != cid:
             self.touched(None, Rule.PATCH_TARGET, what)
@@ -383,7 +392,6 @@ class Session:
                 f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
                 exchange,
             )
-        self.checks.held(Rule.PATCH_TARGET)
         return answer
 
     def _blank_fields(
@@ -520,14 +528,7 @@ class Session:
         exchange = self.server.patch_raw(Rule.FORM_BODIES, content, FORM)
         self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
         self.form_exchanges[encoding] = exchange
-        answer = self.checks.whole_record(exchange, what, status_rule=Rule.FORM_BODIES)
-        if answer.get("CustomerId") != cid:
-            self.checks.fail(
-                Rule.PATCH_TARGET,
-                "patch:wrong-record",
-                f"{what}: answered customer {answer.get('CustomerId')}",
-                exchange,
-            )
+        answer = self._record_of(cid, exchange, what, Rule.FORM_BODIES)
         current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
         self.checks.answer_is_next_get(answer, current, exchange, what)
         now = _entries(current, name)
@@ -687,14 +688,7 @@ class Session:
             sent.update(body)
         self.model[cid] = expected
         for exchange in exchanges:
-            answer = self.checks.whole_record(exchange, what, status_rule=Rule.SPEC_POSITIVE)
-            if answer.get("CustomerId") != cid:
-                self.checks.fail(
-                    Rule.PATCH_TARGET,
-                    "patch:wrong-record",
-                    f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
-                    exchange,
-                )
+            self._record_of(cid, exchange, what, Rule.SPEC_POSITIVE)
         current, exchange = self.read(cid, Rule.PARTIAL_UPDATE, what)
         found = model.differences(expected, current, self.facts, sent, before)
         found = [d for d in found if not self.another_user(cid, d, sent)]
@@ -797,14 +791,7 @@ class Session:
                 f"{what}: expected 400, or 200 with the converted value",
                 exchange,
             )
-        answer = self.checks.whole_record(exchange, what)
-        if answer.get("CustomerId") != cid:
-            self.checks.fail(
-                Rule.PATCH_TARGET,
-                "patch:wrong-record",
-                f"{what}: answered customer {answer.get('CustomerId')}",
-                exchange,
-            )
+        answer = self._record_of(cid, exchange, what)
         current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
         self.checks.answer_is_next_get(answer, current, exchange, what)
         self._stored_as_converted(cid, probe, answer, exchange, what)
