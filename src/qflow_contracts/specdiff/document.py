@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from qflow_contracts.specdiff.model import (
@@ -70,6 +71,25 @@ class DocumentDiff:
         if change not in self.changes:
             self.changes.append(change)
 
+    def _presence(
+        self,
+        old: Iterable[Any],
+        new: Iterable[Any],
+        rule: str,
+        where: Callable[[Any], str],
+        noun: str,
+        removed: str | None = None,
+    ) -> None:
+        """`<rule>-removed` (it breaks clients) for each key only in `old`, then `<rule>-added`
+        (a minor change) for each key only in `new`."""
+        was, now = list(old), list(new)
+        for key in was:
+            if key not in now:
+                self._add(classified(f"{rule}-removed", where(key), removed or f"{noun} removed", CLIENTS))
+        for key in now:
+            if key not in was:
+                self._add(classified(f"{rule}-added", where(key), f"{noun} added", NOBODY, Bump.MINOR))
+
     def _docs(
         self, old: dict[str, Any], new: dict[str, Any], where: str, keys: frozenset[str] = DOC_KEYS
     ) -> None:
@@ -102,18 +122,7 @@ class DocumentDiff:
     def run(self) -> Verdict:
         """Every change, classified."""
         old_ops, new_ops = _operations(self.old), _operations(self.new)
-        for key in old_ops:
-            if key not in new_ops:
-                self._add(
-                    classified("api-operation-removed", f"{key[0]} {key[1]}", "operation removed", CLIENTS)
-                )
-        for key in new_ops:
-            if key not in old_ops:
-                self._add(
-                    classified(
-                        "api-operation-added", f"{key[0]} {key[1]}", "operation added", NOBODY, Bump.MINOR
-                    )
-                )
+        self._presence(old_ops, new_ops, "api-operation", lambda key: f"{key[0]} {key[1]}", "operation")
         for key in old_ops:
             if key in new_ops:
                 self._operation(f"{key[0]} {key[1]}", old_ops[key], new_ops[key])
@@ -261,24 +270,7 @@ class DocumentDiff:
         self._content(at, old_body.get("content") or {}, new_body.get("content") or {}, "request")
 
     def _content(self, at: str, old: dict[str, Any], new: dict[str, Any], direction: str) -> None:
-        for media in old:
-            if media not in new:
-                self._add(
-                    classified(
-                        f"{direction}-media-type-removed", f"{at} {media}", "media type removed", CLIENTS
-                    )
-                )
-        for media in new:
-            if media not in old:
-                self._add(
-                    classified(
-                        f"{direction}-media-type-added",
-                        f"{at} {media}",
-                        "media type added",
-                        NOBODY,
-                        Bump.MINOR,
-                    )
-                )
+        self._presence(old, new, f"{direction}-media-type", lambda media: f"{at} {media}", "media type")
         for media, was in old.items():
             now = new.get(media)
             if not isinstance(was, dict) or not isinstance(now, dict):
@@ -297,17 +289,8 @@ class DocumentDiff:
             )
 
     def _responses(self, where: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        for status in old:
-            if status not in new:
-                text = "status removed (the client no longer reads it)"
-                self._add(classified("response-status-removed", f"{where} {status}", text, CLIENTS))
-        for status in new:
-            if status not in old:
-                self._add(
-                    classified(
-                        "response-status-added", f"{where} {status}", "status added", NOBODY, Bump.MINOR
-                    )
-                )
+        removed = "status removed (the client no longer reads it)"
+        self._presence(old, new, "response-status", lambda status: f"{where} {status}", "status", removed)
         for status, raw in old.items():
             if status not in new:
                 continue
@@ -321,18 +304,7 @@ class DocumentDiff:
             self._content(at, was.get("content") or {}, now.get("content") or {}, "response")
 
     def _headers(self, at: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        for name in old:
-            if name not in new:
-                self._add(
-                    classified("response-header-removed", f"{at} header {name}", "header removed", CLIENTS)
-                )
-        for name in new:
-            if name not in old:
-                self._add(
-                    classified(
-                        "response-header-added", f"{at} header {name}", "header added", NOBODY, Bump.MINOR
-                    )
-                )
+        self._presence(old, new, "response-header", lambda name: f"{at} header {name}", "header")
         for name, raw in old.items():
             if name in new:
                 _, was = self._old_ref(raw)
