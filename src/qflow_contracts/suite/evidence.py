@@ -161,20 +161,18 @@ class Evidence:
 
     def failed(self, finding: Finding) -> bool:
         """Record a finding; False when an equal one (same rule and key) was already recorded."""
-        tally = self.tallies[finding.rule]
-        if any(seen.key == finding.key for seen in tally.findings):
-            return False
-        tally.findings.append(finding)
-        self._changed(finding.rule)
-        return True
+        return self._kept(finding, self.tallies[finding.rule].findings)
 
     def lenient(self, finding: Finding) -> bool:
         """Record a warning: a leniency (contract rule 14), the platform's behaviour (rules 1, 9) or
         a robustness warning (rule 8), as `finding.kind` says; a failure only in a strict run."""
-        tally = self.tallies[finding.rule]
-        if any(seen.key == finding.key for seen in tally.leniencies):
+        return self._kept(finding, self.tallies[finding.rule].leniencies)
+
+    def _kept(self, finding: Finding, kept: list[Finding]) -> bool:
+        """Add `finding` to `kept` unless one with its key is there already."""
+        if any(seen.key == finding.key for seen in kept):
             return False
-        tally.leniencies.append(finding)
+        kept.append(finding)
         self._changed(finding.rule)
         return True
 
