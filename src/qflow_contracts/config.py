@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qflow_contracts.suite.baseline import Baseline, BaselineError
+from qflow_contracts.suite.baseline import load as load_baseline
 from qflow_contracts.suite.redact import MIN_SECRET, too_short
 
 INT32_MAX = 2**31 - 1
@@ -107,6 +109,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("report", "path", "write the Markdown report here"),
     Option("html", "path", "write the self-contained HTML report here"),
     Option("json", "path", "write the JSON report (the whole verdict, pytest-reportlog's shape) here"),
+    Option(
+        "baseline",
+        "path",
+        "a TOML file of accepted findings (signature, reason, expires): they fail nothing until they expire",
+    ),
     Option("workers", "workers", "parallel workers (only 1)"),
 )
 BY_KEY = {option.key: option for option in OPTIONS}
@@ -140,6 +147,9 @@ class Settings:
     """The credential flags as a restore command repeats them, shell-quoted: `--header-env
     NAME=ENVVAR` as given, `--header 'NAME: ***'` (the value is never kept here)."""
     workers: int = 1
+    baseline: Path | None = None
+    accepted: Baseline | None = None
+    """The `baseline` file, read and checked before any request is sent."""
 
 
 def credential_flags(lines: Sequence[str], envs: Sequence[str]) -> tuple[str, ...]:
@@ -284,4 +294,9 @@ def settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None)
     overlap = set(values.get("customer_ids", ())) & set(values.get("witness_ids", ()))
     if overlap:
         raise ConfigError(f"--witness-id {min(overlap)} is also a --customer-id: a witness is never changed")
+    if values.get("baseline") is not None:
+        try:
+            values["accepted"] = load_baseline(values["baseline"])
+        except BaselineError as error:
+            raise ConfigError(str(error)) from None
     return Settings(headers=headers, **values)

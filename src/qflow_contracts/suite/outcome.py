@@ -71,7 +71,8 @@ def conclude(run: Run, settings: Settings | None, shown: Console | None) -> Exit
     rules = asked(run.target)
     if run.info.stopped:
         _stopped_early(run, rules)
-    result = judge(run.evidence, run.info, rules, restore=run.notes)
+    accepted = settings.accepted if settings is not None else None
+    result = judge(run.evidence, run.info, rules, restore=run.notes, baseline=accepted)
     failure: ReportError | None = None
     if settings is not None:
         try:
