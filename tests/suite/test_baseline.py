@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from qflow_contracts.exitcodes import ExitCode
-from qflow_contracts.suite.baseline import Baseline, BaselineError, Entry, load, parse, starting_file
+from qflow_contracts.suite.baseline import (
+    Baseline,
+    BaselineError,
+    Entry,
+    load,
+    parse,
+    starting_file,
+    toml_string,
+)
 from qflow_contracts.suite.codes import mark
 from qflow_contracts.suite.evidence import Evidence, Finding, Status
 from qflow_contracts.suite.json_report import render_json
@@ -123,7 +132,7 @@ def test_every_writer_shows_accepted_findings_apart_and_the_json_validates() -> 
     assert THREE[0].summary not in findings_part and THREE[1].summary in findings_part
     assert "QF701" in findings_part and f"`{mark(THREE[1]).signature}`" in findings_part
     html = render_html(result)
-    assert "<h2>Accepted findings</h2>" in html and 'class="accepted"' in html
+    assert "<h2>Accepted findings</h2>" in html and 'class="accepted-finding"' in html
     suite = ET.fromstring(render_junit(result)).find("testsuite")
     assert suite is not None
     case = next(c for c in suite.iter("testcase") if c.get("classname") == "qflow.rule-5")
@@ -241,3 +250,11 @@ def test_the_starting_file_lists_each_finding_and_does_not_load_until_filled_in(
     assert {e.signature for e in baseline.entries} == {mark(f).signature for f in THREE[:2]}
     again = _judge(baseline)
     assert again.exit_code is ExitCode.CONFORMANT and len(again.accepted) == 2
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", 'a "quoted" \\ path', "tab\tnew\nline\x1b[2J", "del\x7f", "lone \udc80", "Zoë 😀"]
+)
+def test_a_string_the_starting_file_writes_reads_back_as_toml(text: str) -> None:
+    read = tomllib.loads(f"s = {toml_string(text)}")["s"]
+    assert read == text.replace("\udc80", "\ufffd")

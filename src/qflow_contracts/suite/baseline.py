@@ -157,8 +157,11 @@ def load(path: Path) -> Baseline:
 # ---- the starting file, from a --json report ---------------------------------------------------------
 
 
-def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string: JSON's escapes, which TOML shares, and DEL escaped too; a lone
+    surrogate (no Unicode scalar value, so no TOML string) replaced by U+FFFD."""
+    clean = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return json.dumps(clean, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def reported(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -216,8 +219,8 @@ def starting_file(lines: list[dict[str, Any]], source: str) -> str:
     for finding in findings:
         out += [
             "[[accepted]]",
-            f"signature = {_toml_string(finding['signature'])}",
-            f"summary = {_toml_string(str(finding.get('summary', ''))[:200])}",
+            f"signature = {toml_string(finding['signature'])}",
+            f"summary = {toml_string(str(finding.get('summary', ''))[:200])}",
             f'reason = "{FILL_IN}: why this finding is accepted"',
             f'expires = "{FILL_IN}: yyyy-mm-dd"',
             "",

@@ -32,7 +32,7 @@ pre { background: #f6f8fa; padding: .7rem; overflow-x: auto; white-space: pre-wr
 .leniency, .incomplete { color: #9a6700; } .not-exercised, .not-asked { color: #57606a; }
 .finding { border-left: 4px solid #b42318; padding-left: 1rem; margin: 1rem 0; }
 .warning { border-left: 4px solid #9a6700; padding-left: 1rem; margin: 1rem 0; }
-.accepted { border-left: 4px solid #0e7490; padding-left: 1rem; margin: 1rem 0; }
+.accepted-finding { border-left: 4px solid #0e7490; padding-left: 1rem; margin: 1rem 0; }
 """
 
 
@@ -170,7 +170,7 @@ def render_html(result: RunResult) -> str:
         ]
         for item in result.accepted:
             until = f"Accepted until {item.entry.expires}: {item.entry.reason}"
-            page += _finding(item.finding, "accepted", result, until)
+            page += _finding(item.finding, "accepted-finding", result, until)
     if leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         page += ["<h2>Leniency</h2>", f"<p>What the server converted instead of refusing ({counts}).</p>"]

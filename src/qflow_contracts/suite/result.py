@@ -19,7 +19,15 @@ from qflow_contracts.suite.codes import BY_CODE, Mark, mark
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
 from qflow_contracts.suite.restore_notes import RestoreNote
 from qflow_contracts.suite.rules import Rule
-from qflow_contracts.suite.verdict import CONFORMANT, Overall, RuleVerdict, exit_code, overall, verdicts
+from qflow_contracts.suite.verdict import (
+    CONFORMANT,
+    NO_CHECK_RAN,
+    Overall,
+    RuleVerdict,
+    exit_code,
+    overall,
+    verdicts,
+)
 
 
 @dataclass(frozen=True)
@@ -186,7 +194,7 @@ def _set_apart(verdict: RuleVerdict, outcome: BaselineOutcome | None) -> RuleVer
     status = verdict.status
     if status in (Status.PASSED, Status.LENIENT, Status.NOT_EXERCISED, Status.NOT_ASKED):
         status = Status.ACCEPTED
-    why = verdict.why if status is not Status.ACCEPTED or verdict.checks else ()
+    why = tuple(reason for reason in verdict.why if status is not Status.ACCEPTED or reason != NO_CHECK_RAN)
     return replace(verdict, status=status, accepted=mine, why=why)
 
 
