@@ -155,3 +155,38 @@ def test_an_expired_entry_exits_1_saying_which_and_when(
     assert f"baseline entry {form} expired on {yesterday}" in done.stdout
     assert report[-1]["baseline"]["expired"][0]["signature"] == form
     assert _signatures(report) == {form}
+
+
+ENTRY = '[[accepted]]\nsignature = "rule-8/QF803/400"\nreason = "r"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (None, "cannot read it"),
+        ("[[accepted]\n", "not valid TOML"),
+        (ENTRY + 'expires = "31/12/2027"\n', "expires must be a date"),
+        (ENTRY + 'expires = 2027-12-31\nowner = "me"\n', "unknown key 'owner'"),
+    ],
+)
+def test_a_baseline_it_cannot_use_is_one_line_and_exit_2_before_any_request(
+    text: str | None, says: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "baseline.toml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    done = _run("run", "--baseline", str(path), state=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    assert done.stderr.strip() == done.stderr.strip().splitlines()[0] and says in done.stderr
+    assert done.stderr.startswith(f"qflow-contracts: --baseline {path}: ") and not done.stdout
+
+
+def test_a_report_it_cannot_read_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a report\n", encoding="utf-8")
+    for source, says in (
+        (tmp_path / "absent.jsonl", "cannot read it"),
+        (tmp_path / "notes.txt", "not a --json report"),
+    ):
+        done = _run("baseline", "--from-report", str(source), state=tmp_path)
+        assert done.returncode == 2 and "Traceback" not in done.stderr and says in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
