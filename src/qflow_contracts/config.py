@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qflow_contracts.suite.baseline import Baseline, BaselineError
-from qflow_contracts.suite.baseline import load as load_baseline
-from qflow_contracts.suite.redact import MIN_SECRET, too_short
+from qflow_contracts.redact import MIN_SECRET, too_short
 
 INT32_MAX = 2**31 - 1
 
@@ -148,8 +146,7 @@ class Settings:
     NAME=ENVVAR` as given, `--header 'NAME: ***'` (the value is never kept here)."""
     workers: int = 1
     baseline: Path | None = None
-    accepted: Baseline | None = None
-    """The `baseline` file, read and checked before any request is sent."""
+    """The accepted-findings file (`suite/baseline.py`), read and checked before any request."""
 
 
 def credential_flags(lines: Sequence[str], envs: Sequence[str]) -> tuple[str, ...]:
@@ -294,9 +291,4 @@ def settings(flags: Mapping[str, Any], environ: Mapping[str, str] | None = None)
     overlap = set(values.get("customer_ids", ())) & set(values.get("witness_ids", ()))
     if overlap:
         raise ConfigError(f"--witness-id {min(overlap)} is also a --customer-id: a witness is never changed")
-    if values.get("baseline") is not None:
-        try:
-            values["accepted"] = load_baseline(values["baseline"])
-        except BaselineError as error:
-            raise ConfigError(str(error)) from None
     return Settings(headers=headers, **values)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from qflow_contracts.rules import Rule, why_not_asked
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
-from qflow_contracts.suite.rules import Rule, why_not_asked
 
 DIGEST = "0f" * 32
 

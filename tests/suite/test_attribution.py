@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Evidence
-from qflow_contracts.suite.rules import Rule
 from tests.suite.servers import describe, mock_server, mock_server_api, rules_failed, run
 
 SEEDS = (1, 2, 3)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.baseline import (
     Baseline,
     BaselineError,
@@ -27,7 +28,6 @@ from qflow_contracts.suite.evidence import Evidence, Finding, Status
 from qflow_contracts.suite.json_report import render_json
 from qflow_contracts.suite.report import render_html, render_junit, render_markdown
 from qflow_contracts.suite.result import RunResult, judge
-from qflow_contracts.suite.rules import Rule
 from tests.suite.jsonreport import validated
 from tests.suite.ledgers import LENIENCY, THREE, asked, exercised, info
 

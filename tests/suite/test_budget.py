@@ -9,12 +9,12 @@ import threading
 
 import httpx
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import KINDS, Evidence, RunInfo
 from qflow_contracts.suite.http import SafeTransport, side_by_side
 from qflow_contracts.suite.machine import run_machine
 from qflow_contracts.suite.report import render_html, render_markdown
 from qflow_contracts.suite.result import judge
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from tests.suite.servers import CUSTOMER_IDS, connect, mock_server, read_originals
 

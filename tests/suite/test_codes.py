@@ -8,9 +8,9 @@ import pytest
 
 from qflow_contracts.mock.defects import CATALOGUE
 from qflow_contracts.resources import contract_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.codes import BY_CODE, CODES, UNCODED, code_of, mark, with_codes
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.rules import Rule
 from tests.suite.servers import describe, mock_server, run
 
 PINNED = {

@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.console import Console
 from qflow_contracts.suite.evidence import Finding
 from qflow_contracts.suite.result import judge
-from qflow_contracts.suite.rules import Rule
 from tests.suite.ledgers import LENIENCY, THREE, asked, exercised, finding, info
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qflow_contracts.suite.rules import Rule
+from qflow_contracts.rules import Rule
 from tests.conftest import REPO
 
 DOCUMENT = (REPO / "spec" / "CONTRACT.md").read_text(encoding="utf-8")

@@ -8,9 +8,9 @@ import json
 import jsonschema
 import pytest
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.json_report import SCHEMA, render_json
 from qflow_contracts.suite.result import judge
-from qflow_contracts.suite.rules import Rule
 from tests.suite.jsonreport import validated
 from tests.suite.ledgers import LENIENCY, THREE, asked, exercised, info
 

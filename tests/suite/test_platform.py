@@ -21,9 +21,9 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from qflow_contracts.mock.app import ASPNET, Platform
 from qflow_contracts.mock.fixtures import default_fixtures_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite import stateless
 from qflow_contracts.suite.evidence import Evidence, RunInfo, Status
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.verdict import NOT_CONFORMANT, overall, rule_verdict
 from tests.suite.servers import describe, mock_server, rules_failed

@@ -9,8 +9,8 @@ import re
 import subprocess
 from typing import Any
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.exchange import Exchange, snippet
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from tests.suite.servers import mock_server, run
 

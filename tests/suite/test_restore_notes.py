@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from qflow_contracts.config import settings
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.console import Console
 from qflow_contracts.suite.evidence import Status
 from qflow_contracts.suite.json_report import render_json
@@ -19,7 +20,6 @@ from qflow_contracts.suite.report import render_html, render_junit, render_markd
 from qflow_contracts.suite.restore import TODO, Problem, RestoreVerdict, Why
 from qflow_contracts.suite.restore_notes import notes
 from qflow_contracts.suite.result import RunResult, judge
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from tests.suite.ledgers import asked, exercised, info
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from qflow_contracts.config import ConfigError, settings
+from qflow_contracts.redact import Masker, too_short
 from qflow_contracts.suite.http import Pacer, Policy, SafeTransport, Unavailable, UnsafeRequest
 from qflow_contracts.suite.journal import Journal, read
-from qflow_contracts.suite.redact import Masker, too_short
 from qflow_contracts.suite.restore import restore
 
 TOKEN = 's3cr3t"T0k/Qz+9xW='

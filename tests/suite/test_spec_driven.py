@@ -15,8 +15,8 @@ import yaml
 
 from qflow_contracts import spec
 from qflow_contracts.resources import SPEC_ENV, spec_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.model import load_facts
-from qflow_contracts.suite.rules import Rule
 from tests.suite.servers import Recorder, describe, mock_server, run
 
 NEW = "MiddleName"

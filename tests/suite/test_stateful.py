@@ -18,13 +18,13 @@ import pytest
 
 from qflow_contracts.mock.defects import CATALOGUE
 from qflow_contracts.mock.fixtures import load_fixtures
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import form_pairs
 from qflow_contracts.suite.evidence import Status
 from qflow_contracts.suite.exchange import curl_line
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
 from qflow_contracts.suite.model import load_facts
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from tests.suite.servers import (
     CUSTOMER_IDS,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from qflow_contracts.mock.defects import CATALOGUE
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Evidence
-from qflow_contracts.suite.rules import Rule
 from tests.suite.servers import describe, mock_server, mock_server_api, rules_failed
 from tests.suite.servers import run as run_against
 

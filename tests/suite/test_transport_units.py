@@ -139,6 +139,46 @@ def test_every_signal_that_ends_a_run_politely_is_handled_and_core_dumps_are_off
         run.uninstall_signals()
 
 
+def test_the_restore_never_goes_through_a_connection_the_signal_left_half_way() -> None:
+    """A signal's exception is raised wherever the main thread is, inside httpcore too: a pooled
+    connection may be left half-way through an exchange (CI saw h11's `assert writer is not None`,
+    a traceback instead of the restore). The restore gets a pool of its own."""
+    import http.server
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/API/Customers/1"
+    transport = SafeTransport(rate_limit=None, request_timeout=5.0, max_answer_bytes=1024)
+    try:
+        with httpx.Client(transport=transport) as client:
+            assert client.get(url).status_code == 200
+            interrupted = transport.inner
+
+            def left_half_way(request: httpx.Request) -> httpx.Response:
+                raise AssertionError("a connection left half-way through an exchange")
+
+            interrupted.handle_request = left_half_way  # type: ignore[method-assign]
+            transport.stop(KeyboardInterrupt("SIGQUIT"))
+            transport.restoring()
+            assert client.get(url).status_code == 200
+            assert transport.inner is not interrupted
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # ---- throttles -----------------------------------------------------------------------------------
 
 

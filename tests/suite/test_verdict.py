@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import PATCH_RULES, Rule
 from qflow_contracts.suite.evidence import Status
-from qflow_contracts.suite.rules import PATCH_RULES, Rule, asked_rules
-from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.target import Target, asked_rules
 from qflow_contracts.suite.verdict import (
     CONFORMANT,
     INCOMPLETE,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qflow_contracts.mock.validation import SpecModel, walk_schemas
-from qflow_contracts.suite.rules import Rule
+from qflow_contracts.rules import Rule
 
 Body = dict[str, Any]
 

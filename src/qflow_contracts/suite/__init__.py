@@ -1,6 +1,6 @@
 """The conformance suite's library: what the pytest suite in contracts/ and the runner share."""
 
-from qflow_contracts.suite.rules import RULES, ContractViolation, Rule
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.target import Target
 
-__all__ = ["RULES", "ContractViolation", "Rule", "Target"]
+__all__ = ["Rule", "Target"]

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite import model
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import ANSWER_LIMIT, Exchange, clip, snippet
 from qflow_contracts.suite.model import Difference, Facts, Record
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
 DOCUMENTED_MEDIA = ("application/json", "text/json")

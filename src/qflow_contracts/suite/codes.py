@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from qflow_contracts.resources import contract_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Finding
-from qflow_contracts.suite.rules import Rule
 
 UNCODED = "QF000"
 """The code of a finding no entry of `CODES` covers: the suite's own omission (the registry lacks a

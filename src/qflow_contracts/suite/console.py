@@ -26,11 +26,11 @@ from rich.console import Console as RichConsole
 from rich.live import Live
 from rich.text import Text
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.codes import mark
 from qflow_contracts.suite.evidence import Evidence, Finding, Status
 from qflow_contracts.suite.facts import target_kind
 from qflow_contracts.suite.result import RunResult
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import one_line, printable
 from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from qflow_contracts.suite.rules import Rule
+from qflow_contracts.rules import Rule
 
 WARNING_KINDS = {
     "leniency": "contract rule 14: a conversion Json.NET makes",

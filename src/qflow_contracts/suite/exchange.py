@@ -20,11 +20,11 @@ from qflow_client.api.customers import get_customer, patch_customer
 from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.http import WITHHELD_HEADER, Unavailable
 from qflow_contracts.suite.journal import documents
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
 NOT_JSON: Any = object()

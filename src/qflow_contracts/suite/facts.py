@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,14 +20,6 @@ def spec_facts(path: Path) -> tuple[str, str]:
     info = document.get("info") if isinstance(document, dict) else None
     version = info.get("version") if isinstance(info, dict) else None
     return str(version or "unknown"), hashlib.sha256(data).hexdigest()
-
-
-def project_version() -> str:
-    """The installed qflow-contracts version ("unknown" outside an installation)."""
-    try:
-        return importlib.metadata.version(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def utc_now() -> str:

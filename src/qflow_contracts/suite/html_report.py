@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from html import escape
 
+from qflow_contracts.rules import CONTRACT_DOCUMENT as CONTRACT
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.contract import statements
 from qflow_contracts.suite.evidence import Finding, Status
 from qflow_contracts.suite.facts import run_facts
 from qflow_contracts.suite.result import RunResult
-from qflow_contracts.suite.rules import CONTRACT_DOCUMENT as CONTRACT
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import one_line, printable
 from qflow_contracts.suite.verdict import CONFORMANT, NOT_CONFORMANT, RuleVerdict
 

@@ -20,6 +20,7 @@ machine and checks let them propagate; the runner turns them into an "incomplete
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -466,9 +467,9 @@ class SafeTransport(httpx.BaseTransport):
         """What each PATCH made the server store (set with the journal, once the originals are read)."""
         self.on_request = on_request
         self.on_malformed = on_malformed
-        self.inner = inner or DeadlineTransport(
-            limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL)
-        )
+        self._own_pool = inner is None
+        self._spent: list[httpx.BaseTransport] = []
+        self.inner = inner or _pool()
         self.clock = clock
         self.traffic = Traffic()
         self.stopped: BaseException | None = None
@@ -491,6 +492,15 @@ class SafeTransport(httpx.BaseTransport):
         if not self.restoring_now:
             self.restoring_now = True
             self.restore_deadline = self.clock() + self.restore_time
+            if self.stopped is not None and self._own_pool:
+                self._fresh_pool()
+
+    def _fresh_pool(self) -> None:
+        """New connections for the restore: the exception that stopped the run (a signal's, raised
+        wherever the main thread was) may have left a pooled connection half-way through an
+        exchange, which would fail every later request on it."""
+        self._spent.append(self.inner)  # closed with the transport: a reader may still be on it
+        self.inner = _pool()
 
     def time_left(self) -> float | None:
         """Seconds left before the current deadline (the restore's while restoring), or None."""
@@ -698,7 +708,14 @@ class SafeTransport(httpx.BaseTransport):
         return b"".join(chunks)
 
     def close(self) -> None:
-        self.inner.close()
+        for pool in (*self._spent, self.inner):
+            with contextlib.suppress(Exception):  # a spent pool may hold a connection left half-way
+                pool.close()
+
+
+def _pool() -> httpx.BaseTransport:
+    """The connection pool a run's requests go through."""
+    return DeadlineTransport(limits=httpx.Limits(max_connections=POOL, max_keepalive_connections=POOL))
 
 
 def _record(content: bytes) -> Any:

@@ -5,9 +5,7 @@ client, the preflight reads, the journal), stop (a signal, the deadline, a lost 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import hashlib
 import json
 import os
 import resource
@@ -36,11 +34,15 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
-from qflow_contracts.spec import customer_properties, load_spec
+from qflow_contracts.rules import Rule
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
+from qflow_contracts.suite.baseline import Baseline, BaselineError
+from qflow_contracts.suite.baseline import load as load_baseline
 from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
+from qflow_contracts.suite.facts import spec_facts, utc_now
 from qflow_contracts.suite.http import (
     DeadlineReached,
     Policy,
@@ -66,7 +68,6 @@ from qflow_contracts.suite.restore import (
     same_value,
 )
 from qflow_contracts.suite.restore_notes import RestoreNote, notes
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.runlock import Locked, RunLock, deployment_key, lock_folder
 from qflow_contracts.suite.target import Target
 
@@ -115,6 +116,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     the signals, and the preflight reads. Set-up mistakes are a SetupError (one line)."""
     from qflow_contracts.suite.embedded import EmbeddedError, serve_embedded
 
+    baseline = read_baseline(chosen)
     base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
     if base_url is None:
         try:
@@ -125,6 +127,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     writable(chosen)
     target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
     run = open_run(target, out=out)
+    run.baseline = baseline
     run.info.command = target.mask(command)
     run.info.settings = settings_facts(target)
     run.install_signals()
@@ -140,6 +143,16 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     if run.console is not None:
         run.console.started()
     return run
+
+
+def read_baseline(chosen: Settings) -> Baseline | None:
+    """The `--baseline` file, read and checked before anything is started (SetupError otherwise)."""
+    if chosen.baseline is None:
+        return None
+    try:
+        return load_baseline(chosen.baseline)
+    except BaselineError as error:
+        raise SetupError(ExitCode.USAGE, str(error)) from None
 
 
 def follow(run: Run) -> None:
@@ -249,6 +262,8 @@ class Run:
     verdict: RestoreVerdict | None = None
     notes: tuple[RestoreNote, ...] = ()
     """Every record the restore left not as found, named."""
+    baseline: Baseline | None = None
+    """The accepted findings the verdict sets apart (`--baseline`)."""
     started: float = field(default_factory=time.monotonic)
     capture: Any = None
     """pytest's capture manager, while pytest runs: lines for the person go past it."""
@@ -394,16 +409,7 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
     """The paced, journaling client for `target`; nothing is sent yet."""
     out = out or sys.stderr
     evidence = Evidence()
-    policy = None
-    if not target.owned:
-        max_pid = next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None) or 30
-        policy = Policy(
-            base_path=urllib.parse.urlsplit(target.base_url).path,
-            readable=target.readable_ids,
-            patchable=frozenset(target.customer_ids),
-            read_only=target.read_only,
-            personal_id_max=max_pid,
-        )
+    policy = None if target.owned else _guard(target)
     started = time.monotonic()
     transport = SafeTransport(
         rate_limit=target.rate_limit,
@@ -426,21 +432,34 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
         raise_on_unexpected_status=False,
         httpx_args={"transport": transport, "trust_env": False},
     )
+    spec_version, spec_digest = spec_facts(spec_path())
     info = RunInfo(
         base_url=target.mask(target.base_url),
         owned=target.owned,
         read_only=target.read_only,
         strict=target.strict,
         seed=target.seed,
-        started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        started=utc_now(),
         project_version=__version__,
         customer_ids=target.customer_ids,
         witness_ids=target.witness_ids,
         journal=str(target.journal) if target.journal else None,
-        spec_version=str(load_spec().get("info", {}).get("version", "unknown")),
-        spec_digest=hashlib.sha256(spec_path().read_bytes()).hexdigest(),
+        spec_version=spec_version,
+        spec_digest=spec_digest,
     )
     return Run(target, transport, http, client, evidence, info, out, started=started)
+
+
+def _guard(target: Target) -> Policy:
+    """What the transport lets through to a server the suite did not start (contract rule 11)."""
+    max_pid = next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None) or 30
+    return Policy(
+        base_path=urllib.parse.urlsplit(target.base_url).path,
+        readable=target.readable_ids,
+        patchable=frozenset(target.customer_ids),
+        read_only=target.read_only,
+        personal_id_max=max_pid,
+    )
 
 
 def _what_to_check(response: httpx.Response, url: str) -> str:
@@ -462,6 +481,7 @@ def _api_answers(run: Run, cid: int) -> bool:
 
 
 def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
+    """GET a given customer before the run: its record, or a SetupError saying what to check."""
     url = f"{run.target.base_url}/Customers/{cid}"
     try:
         response = run.http.get(f"Customers/{cid}")
@@ -469,15 +489,7 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
         raise SetupError(ExitCode.UNAVAILABLE, f"cannot reach {run.target.base_url}: {error}") from None
     except UnsafeRequest as error:
         raise SetupError(ExitCode.USAGE, str(error)) from None
-    if response.status_code in (401, 403):
-        raise SetupError(
-            ExitCode.UNAVAILABLE,
-            f"{run.target.base_url} refused the credentials (HTTP {response.status_code})",
-        )
-    if response.status_code >= 500:
-        raise SetupError(
-            ExitCode.UNAVAILABLE, f"{url} answered HTTP {response.status_code}: the server fails"
-        )
+    _refuses(run, response, url)
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -493,35 +505,44 @@ def _read(run: Run, cid: int, what: str) -> tuple[dict[str, Any], bytes]:
         )
     if response.status_code != 200 or not isinstance(body, dict) or fields.customer_id(body) is None:
         raise SetupError(ExitCode.USAGE, _what_to_check(response, url))
-    found = fields.customer_id(body)
-    if "CustomerId" not in body and str(found) == str(cid):
-        # the record asked for, its property names in another case: the server's fault (rule 2)
-        run.evidence.failed(
-            Finding(
-                Rule.WHOLE_RECORDS,
-                key="property-names-case",
-                summary=f"GET Customers/{cid} answered the record with its property names in another case",
-                detail=f"GET {url} answered " + run.target.mask(response.text)[:600],
-                reproduction=run.target.mask(f"curl -sS {url}"),
-            )
-        )
-    elif found != cid and str(found) == str(cid):
-        # the record asked for, its CustomerId of the wrong type: the server's fault (contract
-        # rule 2), not the user's; the run goes on and the engine judges the rest
-        run.evidence.failed(
-            Finding(
-                Rule.WHOLE_RECORDS,
-                key="customerid-not-integer",
-                summary=run.target.mask(
-                    f"GET Customers/{cid} answered CustomerId {found!r}, not the integer {cid}"
-                ),
-                detail=f"GET {url} answered " + run.target.mask(response.text)[:600],
-                reproduction=run.target.mask(f"curl -sS {url}"),
-            )
-        )
-    elif found != cid:
-        raise SetupError(ExitCode.USAGE, f"GET {url} answered another customer's record: check --base-url")
+    _check_identity(run, cid, body, response, url)
     return body, response.content
+
+
+def _refuses(run: Run, response: httpx.Response, url: str) -> None:
+    """A server that refuses the credentials or fails cannot be judged: set-up, not a finding."""
+    if response.status_code in (401, 403):
+        raise SetupError(
+            ExitCode.UNAVAILABLE,
+            f"{run.target.base_url} refused the credentials (HTTP {response.status_code})",
+        )
+    if response.status_code >= 500:
+        raise SetupError(
+            ExitCode.UNAVAILABLE, f"{url} answered HTTP {response.status_code}: the server fails"
+        )
+
+
+def _check_identity(run: Run, cid: int, body: dict[str, Any], response: httpx.Response, url: str) -> None:
+    """The record read must be the customer asked for: in another case or type it is the server's
+    fault (contract rule 2) and the run goes on; another customer's record is the user's URL."""
+    found = fields.customer_id(body)
+    if str(found) != str(cid):
+        raise SetupError(ExitCode.USAGE, f"GET {url} answered another customer's record: check --base-url")
+    if "CustomerId" not in body:
+        key, summary = "property-names-case", "answered the record with its property names in another case"
+    elif found != cid:
+        key, summary = "customerid-not-integer", f"answered CustomerId {found!r}, not the integer {cid}"
+    else:
+        return
+    run.evidence.failed(
+        Finding(
+            Rule.WHOLE_RECORDS,
+            key=key,
+            summary=run.target.mask(f"GET Customers/{cid} {summary}"),
+            detail=f"GET {url} answered " + run.target.mask(response.text)[:600],
+            reproduction=run.target.mask(f"curl -sS {url}"),
+        )
+    )
 
 
 def _lock(run: Run) -> None:
@@ -730,8 +751,33 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
         return
     run.restoring = True
     run.transport.restoring()
-    target, info = run.target, run.info
     say = on_line or run.say
+    _restore_run(run, say)
+    target, info = run.target, run.info
+    if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
+        info.restore += f"; the journal {run.journal.path} holds what is left"
+    if not info.restore_ok and run.journal is not None:
+        info.restore_command = target.mask(restore_command(target, run.journal.path))
+    for note in run.notes:
+        if note.kind != "note":  # a note about the journal itself leaves a proven record proven
+            run.evidence.unproven_by(Rule.RESTORED, note.line())
+    _pacing_evidence(run)
+    _warn(run, say)
+    reason = stop_reason(run)
+    info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
+    if isinstance(run.transport.stopped, Unavailable):
+        where = ""
+        if run.journal is not None and str(run.journal.path) not in info.restore:
+            where = f"; the journal {run.journal.path} holds the originals"
+        say(f"qflow-contracts: the server stopped answering ({run.transport.stopped}); {info.restore}{where}")
+    if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
+        info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
+    info.duration = time.monotonic() - run.started
+
+
+def _restore_run(run: Run, say: Callable[[str], None]) -> None:
+    """Put every given customer back and read the witnesses again; then nothing more is sent."""
+    target, info = run.target, run.info
     try:
         if target.read_only:
             info.restore, info.restore_ok = "restore: not needed (read-only run)", True
@@ -746,22 +792,7 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
             info.restore, info.restore_ok = "restore: not needed (no PATCH was sent)", True
             _finish_journal(run, info.restore, say)
         else:
-            if run.transport.patch_in_doubt:
-                time.sleep(min(target.request_timeout, 10.0))  # a PATCH without answer may still land
-            written = run.journal.written  # in memory: the restore never needs the disk
-            with run.evidence.spending("restore"):
-                verdict = restore(run.http, written, target.mask)
-            run.verdict = verdict
-            if run.journal.broken is not None:
-                verdict.notes.append(
-                    f"restore: {run.journal.broken}; the restore worked from memory, and the journal "
-                    "on disk may lack the last changes"
-                )
-            run.notes = notes(verdict)
-            info.restore, info.restore_ok = verdict.summary(), verdict.ok
-            run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
-            if verdict.ok:
-                _finish_over(run)
+            _restore_changes(run, run.journal)
         if run.witnesses and (run.verdict is None or run.verdict.lost is None):
             _check_witnesses(run)
         if run.verdict is not None and run.verdict.ok and run.journal is not None:
@@ -780,14 +811,30 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
         run.finished = True
         if run.lock is not None:
             run.lock.release()
-    if not info.restore_ok and run.journal is not None and "journal" not in info.restore:
-        info.restore += f"; the journal {run.journal.path} holds what is left"
-    if not info.restore_ok and run.journal is not None:
-        info.restore_command = target.mask(restore_command(target, run.journal.path))
-    for note in run.notes:
-        if note.kind != "note":  # a note about the journal itself leaves a proven record proven
-            run.evidence.unproven_by(Rule.RESTORED, note.line())
-    _pacing_evidence(run)
+
+
+def _restore_changes(run: Run, journal: Journal) -> None:
+    """Restore what the run's PATCHes changed, from the journal in memory, and prove it."""
+    if run.transport.patch_in_doubt:
+        time.sleep(min(run.target.request_timeout, 10.0))  # a PATCH without answer may still land
+    written = journal.written  # in memory: the restore never needs the disk
+    with run.evidence.spending("restore"):
+        verdict = restore(run.http, written, run.target.mask)
+    run.verdict = verdict
+    if journal.broken is not None:
+        verdict.notes.append(
+            f"restore: {journal.broken}; the restore worked from memory, and the journal "
+            "on disk may lack the last changes"
+        )
+    run.notes = notes(verdict)
+    run.info.restore, run.info.restore_ok = verdict.summary(), verdict.ok
+    run.evidence.held(Rule.RESTORED, len(verdict.restored) + len(verdict.untouched))
+    if verdict.ok:
+        _finish_over(run)
+
+
+def _warn(run: Run, say: Callable[[str], None]) -> None:
+    """Warn of the records withheld and the requests the guard refused (contract rule 11)."""
     traffic = run.transport.traffic
     warnings = []
     if traffic.withheld:
@@ -797,18 +844,8 @@ def finish(run: Run, *, on_line: Callable[[str], None] | None = None) -> None:
         )
     warnings += [f"not sent, contract rule 11: {refused}" for refused in traffic.refused[:3]]
     for warning in warnings:
-        info.warnings.append(target.mask(warning))
+        run.info.warnings.append(run.target.mask(warning))
         say(f"qflow-contracts: {warning}")
-    reason = stop_reason(run)
-    info.stopped = reason or info.stopped  # keep what stopped the suite itself (an internal error)
-    if isinstance(run.transport.stopped, Unavailable):
-        where = ""
-        if run.journal is not None and str(run.journal.path) not in info.restore:
-            where = f"; the journal {run.journal.path} holds the originals"
-        say(f"qflow-contracts: the server stopped answering ({run.transport.stopped}); {info.restore}{where}")
-    if isinstance(run.transport.stopped, Unavailable) and hasattr(info, "unavailable"):
-        info.unavailable = str(run.transport.stopped)  # type: ignore[attr-defined,unused-ignore]
-    info.duration = time.monotonic() - run.started
 
 
 def _witness_changed(run: Run) -> bool:

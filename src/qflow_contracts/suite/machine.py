@@ -38,6 +38,7 @@ from qflow_client import Client
 from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
+from qflow_contracts.rules import PATCH_RULES, Rule
 from qflow_contracts.suite import strategies as vs
 from qflow_contracts.suite.bodies import (
     INDEXED,
@@ -53,7 +54,6 @@ from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
 from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_facts
-from qflow_contracts.suite.rules import PATCH_RULES, Rule
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.zone import LEARNING_PROBE, written_offset

@@ -24,8 +24,8 @@ from referencing.jsonschema import DRAFT4
 
 from qflow_contracts import spec as spec_module
 from qflow_contracts.resources import spec_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.spec import Property
-from qflow_contracts.suite.rules import Rule
 
 Record = dict[str, Any]
 

@@ -10,23 +10,18 @@ from typing import TextIO
 
 from qflow_contracts.config import Settings
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.console import Console
 from qflow_contracts.suite.http import Unavailable
 from qflow_contracts.suite.json_report import render_json
 from qflow_contracts.suite.lifecycle import Run, finish, signal_code
 from qflow_contracts.suite.report import render_html, render_junit, render_markdown
 from qflow_contracts.suite.result import RunResult, judge
-from qflow_contracts.suite.rules import Rule, asked_rules
-from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.target import Target, asked_rules
 
 
 class ReportError(Exception):
     """A report that could not be written after the verdict: one line, exit 2."""
-
-
-def asked(target: Target) -> set[Rule]:
-    """The rules this run is asked to check."""
-    return asked_rules(target)
 
 
 def console(stream: TextIO, *, live: bool, owns_stream: bool = False) -> Console:
@@ -68,11 +63,10 @@ def conclude(run: Run, settings: Settings | None, shown: Console | None) -> Exit
     """Restore, judge, write the reports, then the verdict block (the last thing printed) and the
     exit code (a signal's when the restore held; 2 when a report could not be written)."""
     finish(run)
-    rules = asked(run.target)
+    rules = asked_rules(run.target)
     if run.info.stopped:
         _stopped_early(run, rules)
-    accepted = settings.accepted if settings is not None else None
-    result = judge(run.evidence, run.info, rules, restore=run.notes, baseline=accepted)
+    result = judge(run.evidence, run.info, rules, restore=run.notes, baseline=run.baseline)
     failure: ReportError | None = None
     if settings is not None:
         try:

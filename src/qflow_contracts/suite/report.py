@@ -6,15 +6,13 @@ each rule, so the report stands on its own outside the checkout."""
 
 from __future__ import annotations
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.contract import statements
 from qflow_contracts.suite.evidence import Finding, Status
-from qflow_contracts.suite.facts import project_version as project_version
 from qflow_contracts.suite.facts import run_facts
-from qflow_contracts.suite.facts import spec_facts as spec_facts
 from qflow_contracts.suite.html_report import render_html as render_html
 from qflow_contracts.suite.junit import render_junit as render_junit
 from qflow_contracts.suite.result import RunResult
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.text import fence, markdown
 from qflow_contracts.suite.verdict import RuleVerdict
 

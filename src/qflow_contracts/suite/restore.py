@@ -21,7 +21,7 @@ import enum
 import functools
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -335,17 +335,19 @@ def restore(
         verdict.untouched = list(given)  # no PATCH was sent: nothing to put back
         return verdict
     mine, doubt = owned(written.stored), _in_doubt(written)
-    parts = side_by_side(
-        [
-            functools.partial(
-                _restore_one,
-                http,
-                _Customer(cid, original, mine.get(cid, {}), doubt.get(cid, {}), mask),
-                pause,
-            )
-            for cid, original in written.originals.items()
-        ]
-    )
+    customers = [
+        _Customer(cid, original, mine.get(cid, {}), doubt.get(cid, {}), mask)
+        for cid, original in written.originals.items()
+    ]
+    return restore_all(http, customers, verdict, pause)
+
+
+def restore_all(
+    http: httpx.Client, customers: list[_Customer], verdict: RestoreVerdict, pause: float
+) -> RestoreVerdict:
+    """Restore `customers` side by side, each in its own read, PATCH, read again; `verdict` gathers
+    what became of each."""
+    parts = side_by_side([functools.partial(_restore_one, http, customer, pause) for customer in customers])
     for part in parts:
         verdict.restored += part.restored
         verdict.untouched += part.untouched
@@ -392,13 +394,7 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
                 verdict.untouched.append(cid)
             return verdict
         response = http.patch("Customers", json=_patch_body(cid, body))
-        answer: dict[str, Any] | None = None
-        if 200 <= response.status_code < 300:
-            try:
-                parsed = json.loads(response.content)
-            except ValueError:
-                parsed = None
-            answer = parsed if isinstance(parsed, dict) and fields.customer_id(parsed) == cid else None
+        answer = _answered(response, cid)
         now, _ = read_record(http, cid)
         names = customer.names(current, now, *([answer] if answer else []))
         if answer is not None and _unexplained(customer.original, current, answer, now, names):
@@ -419,6 +415,33 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
         customer.problem("", None, Why.UNREADABLE, str(error))
         return verdict
     status = "" if answer is not None else f"the restore's PATCH answered HTTP {response.status_code}"
+    _prove(customer, current, now, body, names, status)
+    if not verdict.problems:
+        verdict.restored.append(cid)
+    return verdict
+
+
+def _answered(response: httpx.Response, cid: int) -> dict[str, Any] | None:
+    """The record a PATCH answered with, when it is a 2xx with this customer's record."""
+    if not 200 <= response.status_code < 300:
+        return None
+    try:
+        parsed = json.loads(response.content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) and fields.customer_id(parsed) == cid else None
+
+
+def _prove(
+    customer: _Customer,
+    current: dict[str, Any],
+    now: dict[str, Any],
+    body: dict[str, Any],
+    names: Iterable[str],
+    status: str,
+) -> None:
+    """Name every slot the read after the PATCH does not show as found: the PATCH did not take
+    it, or the restore's own PATCH made the server change it."""
     for slot in names:
         if same_slot(slot, slot_value(customer.original, slot), slot_value(now, slot)):
             continue
@@ -426,6 +449,3 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
             customer.problem(slot, slot_value(now, slot), Why.NOT_TAKEN, status)
         elif same_slot(slot, slot_value(customer.original, slot), slot_value(current, slot)):
             customer.problem(slot, slot_value(now, slot), Why.SERVER, "changed by the restore's own PATCH")
-    if not verdict.problems:
-        verdict.restored.append(cid)
-    return verdict

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.baseline import Baseline, Entry, today_utc
 from qflow_contracts.suite.codes import BY_CODE, Mark, mark
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
 from qflow_contracts.suite.restore_notes import RestoreNote
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.verdict import (
     CONFORMANT,
     NO_CHECK_RAN,

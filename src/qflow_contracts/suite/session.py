@@ -22,6 +22,7 @@ from typing import Any
 from qflow_client import Client
 from qflow_client.types import UNSET, Unset
 
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
@@ -30,7 +31,6 @@ from qflow_contracts.suite.exchange import Exchange, Server, clip, snippet
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.zone import Judgement, Zone
 

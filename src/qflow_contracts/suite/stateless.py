@@ -23,9 +23,9 @@ from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
 
 from qflow_contracts.resources import spec_path
+from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.policy import safe_path_segment
-from qflow_contracts.suite.rules import Rule
 from qflow_contracts.suite.target import Target
 
 DOCUMENTED = {("GET", "/Customers/{id}"), ("PATCH", "/Customers")}

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from qflow_contracts.suite.redact import Masker
+from qflow_contracts.redact import Masker
+from qflow_contracts.rules import Rule, why_not_asked
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,16 @@ class Target:
     def readable_ids(self) -> frozenset[int]:
         """The customers the suite may read: the given ones and the witnesses."""
         return frozenset(self.customer_ids) | frozenset(self.witness_ids)
+
+
+def asked_rules(target: Target) -> set[Rule]:
+    """The rules a run against `target` is asked to check: the verdict is CONFORMANT only when
+    each of them was exercised."""
+    return {
+        rule
+        for rule in Rule
+        if why_not_asked(
+            rule, owned=target.owned, read_only=target.read_only, credentials=bool(target.headers)
+        )
+        is None
+    }

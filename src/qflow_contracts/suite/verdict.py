@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qflow_contracts.exitcodes import ExitCode
+from qflow_contracts.rules import Rule, why_not_asked
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo, Status
-from qflow_contracts.suite.rules import Rule, why_not_asked
 
 CONFORMANT = "CONFORMANT"
 NOT_CONFORMANT = "NOT CONFORMANT"

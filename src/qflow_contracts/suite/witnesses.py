@@ -10,16 +10,14 @@ back is read again to prove it, as the given customers are (`suite/restore.py`).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.journal import Written, documents
 from qflow_contracts.suite.ownership import sent_slots
-from qflow_contracts.suite.restore import PAUSE, RestoreVerdict, _Customer, _restore_one
+from qflow_contracts.suite.restore import PAUSE, RestoreVerdict, _Customer, restore_all
 
 
 def witness_writes(written: Written, names: list[str]) -> dict[str, list[Any]]:
@@ -40,20 +38,8 @@ def restore_witnesses(
 ) -> RestoreVerdict:
     """Put back what the run's PATCHes changed on its witnesses, read each again to prove it."""
     verdict = RestoreVerdict(given=tuple(written.witnesses), journal=str(written.path))
-    parts = side_by_side(
-        [
-            functools.partial(
-                _restore_one,
-                http,
-                _Customer(cid, original, {}, witness_writes(written, list(original)), mask),
-                pause,
-            )
-            for cid, original in written.witnesses.items()
-        ]
-    )
-    for part in parts:
-        verdict.restored += part.restored
-        verdict.untouched += part.untouched
-        verdict.problems += part.problems
-        verdict.lost = verdict.lost or part.lost
-    return verdict
+    customers = [
+        _Customer(cid, original, {}, witness_writes(written, list(original)), mask)
+        for cid, original in written.witnesses.items()
+    ]
+    return restore_all(http, customers, verdict, pause)

@@ -16,7 +16,6 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterable
-from pathlib import Path
 
 MASK = "***"
 MIN_SECRET = 6
@@ -104,14 +103,3 @@ def too_short(value: str) -> str | None:
         if len(piece) < MIN_SECRET:
             return piece
     return None if value.strip() else value
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every form of every secret replaced by `***`."""
-    return Masker(secrets)(text)
-
-
-def redact_file(path: Path, secrets: Iterable[str]) -> None:
-    """Rewrite a file in place with its secrets masked."""
-    if path.exists():
-        path.write_text(redact(path.read_text(encoding="utf-8"), secrets), encoding="utf-8")

@@ -7,10 +7,6 @@ the OpenAPI document itself says (status codes, media types, schemas), checked t
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from qflow_contracts.suite.target import Target
 
 CONTRACT_DOCUMENT = "spec/CONTRACT.md"
 
@@ -63,23 +59,6 @@ class Rule(enum.Enum):
         raise KeyError(f"unknown rule {rule_id!r}")
 
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in Rule}
-"""Every rule by id (kept for callers that name rules by their id)."""
-
-
-class ContractViolation(AssertionError):
-    """A server broke a rule of the contract; `reproduction` is a curl line with secrets masked."""
-
-    def __init__(self, rule: str | Rule, message: str, reproduction: str | None = None) -> None:
-        self.rule = rule if isinstance(rule, Rule) else Rule.by_id(rule)
-        self.detail = message
-        self.reproduction = reproduction
-        text = f"[{self.rule.id}] {self.rule.title}: {message}"
-        if reproduction:
-            text += f"\nReproduce with:\n  {reproduction}"
-        super().__init__(text)
-
-
 PATCH_RULES: frozenset[Rule] = frozenset(
     {
         Rule.DOB,
@@ -111,16 +90,3 @@ def why_not_asked(rule: Rule, *, owned: bool, read_only: bool, credentials: bool
     if rule is Rule.PACED and owned:
         return "the embedded mock is the suite's own server: its requests are not paced"
     return None
-
-
-def asked_rules(target: Target) -> set[Rule]:
-    """The rules a run against `target` is asked to check: the verdict is CONFORMANT only when
-    each of them was exercised."""
-    return {
-        rule
-        for rule in Rule
-        if why_not_asked(
-            rule, owned=target.owned, read_only=target.read_only, credentials=bool(target.headers)
-        )
-        is None
-    }
