@@ -104,6 +104,21 @@ def _row(verdict: RuleVerdict) -> str:
     )
 
 
+def _accepted(result: RunResult) -> list[str]:
+    """The findings the baseline accepted, apart from the failures, each with its expiry."""
+    if result.baseline is None or not result.accepted:
+        return []
+    path = _e(result.baseline.path)
+    parts = [
+        "<h2>Accepted findings</h2>",
+        f"<p>Accepted by the baseline {path}: not failures of this run.</p>",
+    ]
+    for item in result.accepted:
+        until = f"Accepted until {item.entry.expires}: {item.entry.reason}"
+        parts += _finding(item.finding, "accepted-finding", result, until)
+    return parts
+
+
 def _restore(result: RunResult) -> list[str]:
     info = result.info
     parts = ["<h2>Restore</h2>", f"<p>{_e(info.restore)}</p>"]
@@ -163,14 +178,7 @@ def render_html(result: RunResult) -> str:
     findings, leniencies = result.findings, result.leniencies
     shown = [part for finding in findings for part in _finding(finding, "finding", result)]
     page += shown or ["<p>None.</p>"]
-    if result.baseline is not None and result.accepted:
-        page += [
-            "<h2>Accepted findings</h2>",
-            f"<p>Accepted by the baseline {_e(result.baseline.path)}: not failures of this run.</p>",
-        ]
-        for item in result.accepted:
-            until = f"Accepted until {item.entry.expires}: {item.entry.reason}"
-            page += _finding(item.finding, "accepted-finding", result, until)
+    page += _accepted(result)
     if leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         page += ["<h2>Leniency</h2>", f"<p>What the server converted instead of refusing ({counts}).</p>"]

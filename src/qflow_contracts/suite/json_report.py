@@ -148,7 +148,13 @@ def lines(result: RunResult) -> list[dict[str, Any]]:
         "settings": dict(info.settings),
         "seed": info.seed,
     }
-    finish = {
+    return [start, *(_rule(verdict, result) for verdict in result.rules), _finish(result)]
+
+
+def _finish(result: RunResult) -> dict[str, Any]:
+    """The SessionFinish line: the verdict, the restore, where the requests went, the baseline."""
+    info = result.info
+    return {
         "$report_type": "SessionFinish",
         "exitstatus": int(result.exit_code),
         "verdict": result.overall.name,
@@ -171,9 +177,8 @@ def lines(result: RunResult) -> list[dict[str, Any]]:
                 for n in result.restore
             ],
         },
+        "baseline": _baseline(result.baseline),
     }
-    finish["baseline"] = _baseline(result.baseline)
-    return [start, *(_rule(verdict, result) for verdict in result.rules), finish]
 
 
 def render_json(result: RunResult) -> str:

@@ -29,6 +29,18 @@ def _message(findings: tuple[Finding, ...], result: RunResult) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
+def _accepted(verdict: RuleVerdict, result: RunResult) -> list[str]:
+    """The rule's findings the baseline accepted, for the testcase's output."""
+    accepted = [item for item in result.accepted if item.finding.rule is verdict.rule]
+    if not accepted:
+        return []
+    texts = (
+        f"{_text(item.finding, result)}\nAccepted until {item.entry.expires}: {item.entry.reason}"
+        for item in accepted
+    )
+    return ["Accepted by the baseline (not failures):\n\n", "\n\n".join(texts)]
+
+
 def _testcase(parent: ET.Element, verdict: RuleVerdict, result: RunResult) -> None:
     strict, restore = result.info.strict, result.restore
     rule = verdict.rule
@@ -64,16 +76,7 @@ def _testcase(parent: ET.Element, verdict: RuleVerdict, result: RunResult) -> No
         error.text = printable("\n".join(notes))
     elif verdict.status in (Status.NOT_EXERCISED, Status.NOT_ASKED):
         ET.SubElement(case, "skipped", message=one_line(f"{verdict.status.value}: {'; '.join(verdict.why)}"))
-    out = []
-    accepted = [item for item in result.accepted if item.finding.rule is verdict.rule]
-    if accepted:
-        out.append("Accepted by the baseline (not failures):\n\n")
-        out.append(
-            "\n\n".join(
-                f"{_text(item.finding, result)}\nAccepted until {item.entry.expires}: {item.entry.reason}"
-                for item in accepted
-            )
-        )
+    out = _accepted(verdict, result)
     if verdict.leniencies and not strict:
         out.append("Leniency warnings (contract rule 14):\n\n")
         out.append("\n\n".join(_text(finding, result) for finding in verdict.leniencies))

@@ -49,6 +49,19 @@ def _finding(finding: Finding, heading: str, result: RunResult, accepted: str = 
     return lines
 
 
+def _accepted(result: RunResult) -> list[str]:
+    """The findings the baseline accepted, apart from the failures, each with its expiry."""
+    if result.baseline is None or not result.accepted:
+        return []
+    path = markdown(result.baseline.path)
+    lines = ["## Accepted findings", "", f"Accepted by the baseline {path}: not failures of this run.", ""]
+    for item in result.accepted:
+        lines += _finding(
+            item.finding, "###", result, f"Accepted until {item.entry.expires}: {item.entry.reason}"
+        )
+    return lines
+
+
 def _restore(result: RunResult) -> list[str]:
     info = result.info
     lines = ["## Restore", "", markdown(info.restore), ""]
@@ -112,16 +125,7 @@ def render_markdown(result: RunResult) -> str:
         lines += ["None.", ""]
     for finding in result.findings:
         lines += _finding(finding, "###", result)
-    if result.baseline is not None and result.accepted:
-        lines += [
-            "## Accepted findings",
-            "",
-            f"Accepted by the baseline {markdown(result.baseline.path)}: not failures of this run.",
-            "",
-        ]
-        for item in result.accepted:
-            until = f"Accepted until {item.entry.expires}: {item.entry.reason}"
-            lines += _finding(item.finding, "###", result, until)
+    lines += _accepted(result)
     if result.leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         lines += ["## Leniency", "", f"What the server converted instead of refusing ({counts}).", ""]
