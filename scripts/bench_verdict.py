@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qflow_contracts.mock.cli import served_url
+
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "spec" / "qflow-customers.openapi.yaml"
@@ -95,9 +97,10 @@ def mock(folder: Path, latency: str | None) -> Iterator[Mock]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        if not line.startswith("qflow-mock: serving on "):
+        url = served_url(line)
+        if url is None:
             raise RuntimeError(f"the mock did not start: {line!r}")
-        yield Mock(process, line.rsplit(" ", 1)[-1].strip(), stats)
+        yield Mock(process, url, stats)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

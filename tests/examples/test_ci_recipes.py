@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from qflow_contracts.config import settings
+from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
 from tests.suite.jsonreport import read_report
 
@@ -41,8 +42,9 @@ def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:
     while time.monotonic() < deadline and process.poll() is None:
         if select.select([process.stdout], [], [], 0.2)[0]:
             line = process.stdout.readline()
-            if line.startswith("qflow-mock: serving on "):
-                return process, line.split(" on ", 1)[1].strip()
+            url = served_url(line)
+            if url is not None:
+                return process, url
     process.kill()
     raise AssertionError("the mock did not start")
 

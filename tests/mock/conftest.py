@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from qflow_contracts.mock import create_app
-from qflow_contracts.mock.cli import main
+from qflow_contracts.mock.cli import main, served_url
 from qflow_contracts.mock.fixtures import Fixtures, default_fixtures_path, load_fixtures
 from qflow_contracts.mock.store import MemoryStore
 
@@ -92,8 +92,9 @@ def start_server(*args: str, timeout: float = 15.0) -> Server:
         ready, _, _ = select.select([process.stdout], [], [], 0.2)
         if ready:
             line = process.stdout.readline()
-            if line.startswith("qflow-mock: serving on "):
-                return Server(process, line.split(" on ", 1)[1].strip())
+            url = served_url(line)
+            if url is not None:
+                return Server(process, url)
         if process.poll() is not None:
             break
     process.kill()

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
 
 SPEC = Path("spec/qflow-customers.openapi.yaml")
@@ -126,8 +127,9 @@ def mock_of(request: pytest.FixtureRequest) -> Iterator[Any]:
         while time.monotonic() < deadline and process.poll() is None:
             if select.select([process.stdout], [], [], 0.2)[0]:
                 line = process.stdout.readline()
-                if line.startswith("qflow-mock: serving on "):
-                    return line.split(" on ", 1)[1].strip()
+                url = served_url(line)
+                if url is not None:
+                    return url
         raise AssertionError(f"the mock did not start: {process.stderr.read() if process.stderr else ''}")
 
     yield start

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from qflow_contracts.mock.cli import served_url
 from qflow_contracts.mock.defects import CATALOGUE
 from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.rules import Rule
@@ -73,9 +74,9 @@ def test_the_mock_served_by_its_cli_under_a_base_path_has_no_finding() -> None:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        found = re.search(r"serving on (http://127\.0\.0\.1:\d+/API)", process.stdout.readline())
-        assert found
-        evidence = run(found.group(1), seed=7, max_examples=2)
+        url = served_url(process.stdout.readline())
+        assert url is not None and url.startswith("http://127.0.0.1:") and url.endswith("/API"), url
+        evidence = run(url, seed=7, max_examples=2)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -179,6 +179,38 @@ def test_the_restore_never_goes_through_a_connection_the_signal_left_half_way() 
         server.server_close()
 
 
+def test_a_signal_during_an_exchange_stops_the_run_once_the_exchange_is_settled() -> None:
+    """The handler only stops the transport while the main thread is inside an exchange (an
+    exception raised inside httpcore can leave a lock held: the run then hangs, no restore); the
+    transport raises the stop once the answer is read and settled, and nothing is sent after it."""
+    run = open_run(Target(base_url="http://h/API", customer_ids=(1,)), out=io.StringIO())
+    sent: list[str] = []
+    settled: list[bool] = []
+
+    class Signalled(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            if len(sent) == 1:
+                assert run.transport.shielded
+                run._on_signal(signal.SIGTERM, None)
+                settled.append(True)  # no exception inside the exchange: it goes on to its answer
+            return httpx.Response(200, json={"CustomerId": 1}, request=request)
+
+    transport = SafeTransport(rate_limit=None, request_timeout=5.0, max_answer_bytes=1024, inner=Signalled())
+    run.transport = transport
+    with httpx.Client(transport=transport) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.get("http://h/API/Customers/1")
+        assert not transport.shielded and run.signum == signal.SIGTERM
+        with pytest.raises(KeyboardInterrupt):
+            client.get("http://h/API/Customers/1")
+    assert sent == ["/API/Customers/1"] and settled
+    with pytest.raises(KeyboardInterrupt):  # outside an exchange the handler raises at once
+        open_run(Target(base_url="http://h/API", customer_ids=(1,)), out=io.StringIO())._on_signal(
+            signal.SIGTERM, None
+        )
+
+
 # ---- throttles -----------------------------------------------------------------------------------
 
 

@@ -31,6 +31,16 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+READY = "qflow-mock: serving on "
+"""The line the served mock prints once it listens, its base URL after it: what the runner, the
+tests and the benchmarks wait for."""
+
+
+def served_url(line: str) -> str | None:
+    """The base URL of the mock's readiness line, or None for any other line."""
+    return line[len(READY) :].strip() if line.startswith(READY) else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qflow-mock", description="The reference mock server of the QFlow Customers API.")
     parser.add_argument("--version", action="version", version=f"qflow-mock {__version__}")
@@ -156,7 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
         date_header=False,
     )
     server = uvicorn.Server(config)
-    print(f"qflow-mock: serving on http://{host}:{port}{base}", flush=True)
+    print(f"{READY}http://{host}:{port}{base}", flush=True)
     server.run(sockets=[sock])
     return 0
 

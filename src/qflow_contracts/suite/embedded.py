@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from qflow_contracts.mock.cli import served_url
 from qflow_contracts.mock.fixtures import FixtureError, load_fixtures
-
-READY = "qflow-mock: serving on "
 
 
 class EmbeddedError(RuntimeError):
@@ -33,7 +32,8 @@ def serve_embedded(prefix: str = "/API", timeout: float = 30.0) -> Iterator[Embe
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        if not line.startswith(READY):
+        url = served_url(line)
+        if url is None:
             error = process.stderr.read() if process.stderr else ""
             said = (line.strip() or error.strip()).splitlines()
             raise EmbeddedError(f"the embedded mock did not start: {said[-1] if said else 'no output'}")
@@ -41,7 +41,7 @@ def serve_embedded(prefix: str = "/API", timeout: float = 30.0) -> Iterator[Embe
             ids = tuple(int(record["CustomerId"]) for record in load_fixtures().customers)
         except FixtureError as fault:
             raise EmbeddedError(f"the embedded mock's fixtures cannot be read: {fault}") from None
-        yield Embedded(base_url=line[len(READY) :].strip(), customer_ids=ids)
+        yield Embedded(base_url=url, customer_ids=ids)
     finally:
         process.terminate()
         try:

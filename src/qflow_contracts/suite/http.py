@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -480,6 +480,7 @@ class SafeTransport(httpx.BaseTransport):
         self.patch_in_doubt = False
         """A PATCH got no answer: the server may still apply it."""
         self._lock = threading.Lock()
+        self._shield_depth = 0
 
     def stop(self, reason: BaseException) -> None:
         """Send nothing more but the restore: every later request raises `reason`."""
@@ -511,7 +512,52 @@ class SafeTransport(httpx.BaseTransport):
         """Nothing at all is sent any more (the run is over)."""
         self.closed = True
 
+    @property
+    def shielded(self) -> bool:
+        """Whether the main thread is inside an exchange or its journaling now: a signal's
+        exception raised there could leave httpcore's locks or a connection half-way, or the journal
+        without the answer. The run's signal handler then only stops the transport, which raises
+        once the exchange is settled."""
+        return self._shield_depth > 0
+
+    @contextlib.contextmanager
+    def _shield(self) -> Iterator[None]:
+        main = threading.current_thread() is threading.main_thread()
+        self._shield_depth += main
+        try:
+            yield
+        finally:
+            self._shield_depth -= main
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._admit(request)
+        number, response, content = self._send(request)
+        with self._shield():
+            content, withheld = self._settle(request, number, response, content)
+        if self.stopped is not None and not self.restoring_now:
+            raise self.stopped  # stopped during the exchange (a signal): its answer is journaled
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower()
+            not in ("content-length", "transfer-encoding", "content-encoding", WITHHELD_HEADER.lower())
+        ]
+        if withheld:
+            headers.append((WITHHELD_HEADER, "1"))
+        headers.append(("Content-Length", str(len(content))))
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            stream=httpx.ByteStream(content),
+            request=request,
+            extensions={
+                k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
+            },
+        )
+
+    def _admit(self, request: httpx.Request) -> None:
+        """Refuse what must not be sent now: anything once the run is over or stopped (but the
+        restore), and on a deployment whatever the guard forbids (contract rule 11)."""
         if self.closed:
             raise Unavailable("the run is over: nothing more is sent")
         if self.stopped is not None and not self.restoring_now:
@@ -527,47 +573,42 @@ class SafeTransport(httpx.BaseTransport):
         if request.method == "GET":
             for name, value in NO_CACHE:
                 request.headers[name] = value
+
+    def _send(self, request: httpx.Request) -> tuple[int | None, httpx.Response, bytes]:
+        """Send at the paced time, the PATCH journaled first; a throttled answer is waited out and
+        sent again. The journal's number of the change, the answer and its body."""
         number: int | None = None
         journaled, in_a_row = False, 0
         while True:
             self._wait_for_slot()
-            if not journaled:
-                number = self._journal_change(request)
-                journaled = True
-            response, content = self._exchange(request)
+            with self._shield():
+                if not journaled:
+                    number = self._journal_change(request)
+                    journaled = True
+                response, content = self._exchange(request)
             wait = throttle_wait(response.status_code, response.headers.get("retry-after"), in_a_row + 1)
             if wait is None:
-                break
+                return number, response, content
             in_a_row += 1
             self._throttled(request, response.status_code, wait, in_a_row)
+
+    def _settle(
+        self, request: httpx.Request, number: int | None, response: httpx.Response, content: bytes
+    ) -> tuple[bytes, bool]:
+        """The answer made safe to read and journaled, the guard told what it named; another
+        customer's record is replaced by a stand-in. The body to hand on, and whether it was withheld."""
         content, problem = screen(content)
         if problem is not None and self.on_malformed is not None:
             self.on_malformed(request, problem)
         self._journal_answer(request, number, response.status_code, content)
-        if self.policy is not None:
-            self.policy.observe(request, response.status_code, content)
-            stand_in = self.policy.withhold(request, response.status_code, content)
-            if stand_in is not None:
-                self.traffic.withheld.append(json.loads(stand_in)["CustomerId"])
-                content = stand_in
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower()
-            not in ("content-length", "transfer-encoding", "content-encoding", WITHHELD_HEADER.lower())
-        ]
-        if self.policy is not None and stand_in is not None:
-            headers.append((WITHHELD_HEADER, "1"))
-        headers.append(("Content-Length", str(len(content))))
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            stream=httpx.ByteStream(content),
-            request=request,
-            extensions={
-                k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
-            },
-        )
+        if self.policy is None:
+            return content, False
+        self.policy.observe(request, response.status_code, content)
+        stand_in = self.policy.withhold(request, response.status_code, content)
+        if stand_in is None:
+            return content, False
+        self.traffic.withheld.append(json.loads(stand_in)["CustomerId"])
+        return stand_in, True
 
     def _wait_for_slot(self) -> None:
         """Wait for the next paced start; past the run's deadline (or the restore's) nothing is sent."""

@@ -350,7 +350,8 @@ class Run:
         self.signum = signum
         self.transport.stop(Interrupted(signum))
         self.say_now(f"qflow-contracts: {name} received: stopping, then restoring")
-        raise Interrupted(signum)
+        if not self.transport.shielded:  # else the transport raises it once the exchange is settled
+            raise Interrupted(signum)
 
     def _restore_left(self, name: str) -> str:
         """What a signal during the restore (or while the run stops) is told."""
@@ -370,11 +371,6 @@ class Run:
         )
 
     # ---- the end ----------------------------------------------------------------------------
-
-    @property
-    def stopped(self) -> BaseException | None:
-        """Why the run stopped early, or None."""
-        return self.transport.stopped
 
     def availability(self, error: BaseException | None) -> bool:
         """Whether `error` (or the way the run stopped) is availability or a stop, not a finding."""

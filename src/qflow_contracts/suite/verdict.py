@@ -63,11 +63,6 @@ class Overall:
     name: str
     reasons: tuple[str, ...]
 
-    @property
-    def conformant(self) -> bool:
-        """True for a CONFORMANT verdict."""
-        return self.name == CONFORMANT
-
 
 def _checks(evidence: Evidence, info: RunInfo, rule: Rule, asked: set[Rule]) -> int:
     """The checks of `rule`: the ledger's, and for rules 12, 13 and 15 what the run's facts prove
