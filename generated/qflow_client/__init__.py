@@ -2,7 +2,7 @@
 
 from .client import AuthenticatedClient, Client
 
-__version__ = "2.0.0"
+__version__ = "2.0.1"
 
 __all__ = (
     "AuthenticatedClient",

@@ -10,6 +10,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 
+from qflow_contracts.resources import spec_path
 from tests.spec.vendor_pages import read_get_page, read_patch_page, resolve
 
 
@@ -119,3 +120,10 @@ def test_every_decision_names_its_rule(spec: dict[str, Any]) -> None:
         for number in re.findall(r"[0-9]+", group)
     }
     assert named >= {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12}
+    text = spec_path().read_text(encoding="utf-8")
+    unnamed = [  # every Decision names the contract rule it implements (the info text says so)
+        " ".join(text[max(0, m.start() - 40) : m.end() + 60].split())
+        for m in re.finditer(r"(?<!\*\*)\bDecision\b(?!\*\*)", text)
+        if not re.match(r"\W{0,3}contract rules? \d", text[m.end() : m.end() + 25])
+    ]
+    assert unnamed == []

@@ -26,8 +26,8 @@ class Customer:
             personal_id_type_id (int | None): Vendor's Customer identifier Type (QFlow CustomerIdTypeId). 0 =none,
                 null=first
                 available
-            personal_id_type_ext_ref (None | str): The vendor page gives no description. Decision: the external reference of
-                the
+            personal_id_type_ext_ref (None | str): The vendor page gives no description. Decision (contract rule 4): the
+                external reference of the
                 customer's customer-id type.
             first_name (None | str): First Name
             last_name (None | str): Last Name

@@ -48,7 +48,7 @@ class CustomerUpdate:
             first_name (None | str | Unset): First Name
             last_name (None | str | Unset): Last Name
             email (None | str | Unset): Email address. The vendor's table drops this row's name; its JSON samples show it is
-                `Email`. Decision: no e-mail format is enforced, as the page states none.
+                `Email`. Decision (contract rule 9): no e-mail format is enforced, as the page states none.
             tel_number_1 (None | str | Unset): Phone Number 1
             tel_number_2 (None | str | Unset): Phone Number 2
             dob (datetime.datetime | None | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a

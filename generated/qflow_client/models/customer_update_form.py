@@ -43,7 +43,7 @@ class CustomerUpdateForm:
             first_name (str | Unset): First Name
             last_name (str | Unset): Last Name
             email (str | Unset): Email address. The vendor's table drops this row's name; its JSON samples show it is
-                `Email`. Decision: no e-mail format is enforced, as the page states none.
+                `Email`. Decision (contract rule 9): no e-mail format is enforced, as the page states none.
             tel_number_1 (str | Unset): Phone Number 1
             tel_number_2 (str | Unset): Phone Number 2
             dob (datetime.datetime | Unset): Date of Birth (vendor page: type date). Decision (contract rule 1): in a
