@@ -3,11 +3,14 @@
 For the correct mock and every defect `qflow-mock defects` lists, a separate `qflow-mock serve
 --port 0 --prefix /API --defect NAME` process (a deployment, as far as the suite knows: safe mode,
 restore at the end) is checked by `qflow-contracts run --base-url ... --customer-id <fixture ids>`
-with the default settings. The table gives each verdict, the time to verdict and the rules the
-report names. Target: every defect killed (exit 1), no false alarm on the correct mock (exit 0),
-each run under 60 s. Loopback only; each run is bounded by a timeout.
+with the default settings, once per seed (`--seed 1` .. `--seed N`). The table gives each
+server's verdict, the seeds in which it was found (or, for the correct mock, passed), the exit
+codes, the median time to verdict and the rules the reports name. Target: every defect killed
+(exit 1) in every seed, no false alarm on the correct mock (exit 0), each run under 60 s. Loopback
+only; each run is bounded by a timeout.
 
-Options: --only NAME[,NAME] (a subset), --timeout S (180).
+Options: --only NAME[,NAME] (a subset), --seeds N (5), --jobs J (1: runs side by side),
+--timeout S (180).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +38,7 @@ class Outcome:
     exit_code: int
     seconds: float
     failed_rules: list[str]
+    seed: int | None = None
 
     @property
     def killed(self) -> bool:
@@ -65,7 +70,7 @@ def defects() -> list[str]:
     return [line.split()[0] for line in listing.stdout.splitlines() if line.strip()]
 
 
-def run_one(defect: str | None, timeout: float) -> Outcome:
+def run_one(defect: str | None, timeout: float, seed: int | None = None) -> Outcome:
     """Start the server, run the suite against it, stop the server."""
     command = [str(BIN / "qflow-mock"), "serve", "--port", "0", "--prefix", "/API"]
     command += ["--defect", defect] if defect else []
@@ -83,6 +88,7 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
             # a loopback mock the bench started itself: pacing (measured by the verdict bench) would
             # only stretch the kill-rate runs
             run += ["--rate-limit", "1000"]
+            run += [] if seed is None else ["--seed", str(seed)]
             for cid in ids:
                 run += ["--customer-id", cid]
             started = time.perf_counter()
@@ -96,39 +102,61 @@ def run_one(defect: str | None, timeout: float) -> Outcome:
                 code = -1
             seconds = time.perf_counter() - started
             rules = failed_rules(report)
-        return Outcome(defect or "correct", code, seconds, rules)
+        return Outcome(defect or "correct", code, seconds, rules, seed)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 def main(argv: list[str]) -> int:
-    """Run every server, print the table; exit 1 when a defect survives or the correct mock fails."""
+    """Run every server once per seed, print the table; exit 1 when a defect survives a seed or
+    the correct mock fails one."""
     parser = argparse.ArgumentParser(prog="bench_suite")
     parser.add_argument("--only", help="comma-separated defect names (and/or 'correct')")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
     names: list[str | None] = [None, *defects()]
     if args.only:
         wanted = set(args.only.split(","))
         names = [n for n in names if (n or "correct") in wanted]
-    outcomes = []
-    for name in names:
-        outcome = run_one(name, args.timeout)
-        outcomes.append(outcome)
-        print(f"{outcome.server}: exit {outcome.exit_code} in {outcome.seconds:.1f} s", flush=True)
-    print("\n| server | verdict | exit | time to verdict (s) | rules failed |")
-    print("| --- | --- | --- | ---: | --- |")
+    seeds = list(range(1, max(1, args.seeds) + 1))
+    work = [(name, seed) for name in names for seed in seeds]
+
+    def one(item: tuple[str | None, int]) -> Outcome:
+        outcome = run_one(item[0], args.timeout, item[1])
+        print(
+            f"{outcome.server} seed {outcome.seed}: exit {outcome.exit_code} in {outcome.seconds:.1f} s",
+            flush=True,
+        )
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = list(pool.map(one, work))
+    print("\n| server | verdict | found in seeds | exit codes | time to verdict, median (s) | rules failed |")
+    print("| --- | --- | ---: | --- | ---: | --- |")
+    rows: dict[str, list[Outcome]] = {}
     for o in outcomes:
-        verdict = "conformant" if o.exit_code == 0 else "killed" if o.killed else "ERROR"
-        mark = "" if o.correct else " (WRONG)"
-        rules = ", ".join(o.failed_rules)
-        print(f"| {o.server} | {verdict}{mark} | {o.exit_code} | {o.seconds:.1f} | {rules} |")
-    broken = [o for o in outcomes if o.server != "correct"]
-    killed = sum(o.killed for o in broken)
+        rows.setdefault(o.server, []).append(o)
+    for server, runs in rows.items():
+        right = sum(o.correct for o in runs)
+        if server == "correct":
+            verdict = "conformant" if right == len(runs) else "FALSE ALARM"
+        else:
+            verdict = "killed" if right == len(runs) else "SURVIVED" if right == 0 else "killed in some seeds"
+        rules = sorted({rule for o in runs for rule in o.failed_rules})
+        codes = ", ".join(str(o.exit_code) for o in runs)
+        median = statistics.median(o.seconds for o in runs)
+        print(f"| {server} | {verdict} | {right}/{len(runs)} | {codes} | {median:.1f} | {', '.join(rules)} |")
+    broken = [runs for server, runs in rows.items() if server != "correct"]
+    always = sum(all(o.killed for o in runs) for runs in broken)
     false_alarms = sum(o.exit_code != 0 for o in outcomes if o.server == "correct")
     times = [o.seconds for o in outcomes]
-    print(f"\nkill rate: {killed}/{len(broken)}; false alarms on the correct mock: {false_alarms}")
+    print(
+        f"\nkilled in every one of {len(seeds)} seeds: {always}/{len(broken)}; "
+        f"false alarms on the correct mock: {false_alarms} of {len(rows.get('correct', []))} runs"
+    )
     if times:
         print(f"time to verdict: median {statistics.median(times):.1f} s, max {max(times):.1f} s")
     ok = all(o.correct for o in outcomes) and all(t < 60 for t in times)

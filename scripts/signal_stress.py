@@ -55,7 +55,9 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/API"
     broken = 0
-    for _ in range(rounds):
+    for done in range(rounds):
+        if done and done % 500 == 0:
+            print(f"{done} rounds", file=sys.stderr, flush=True)
         faulthandler.dump_traceback_later(20, exit=True)
         run = open_run(Target(base_url=base, customer_ids=(1,)), out=io.StringIO())
         run.install_signals()

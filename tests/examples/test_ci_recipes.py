@@ -24,6 +24,8 @@ from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
 from tests.suite.jsonreport import read_report
 
+pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
+
 EXAMPLES = REPO / "examples" / "ci"
 KEY = "ci-recipe-key-4f1e9a"
 CUSTOMERS = (101, 102)

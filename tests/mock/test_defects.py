@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 
 from qflow_contracts.mock import create_app
 from qflow_contracts.mock.defects import CATALOGUE, defect_names, get_defect
+from qflow_contracts.spec import schema_properties
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -24,12 +26,23 @@ def _get(path: str) -> tuple[str, str, dict[str, str], bytes]:
     return ("GET", path, {}, b"")
 
 
+TOGETHER = "TOGETHER"
+"""A probe of two PATCHes sent at once from two threads: only their statuses are recorded (their
+answers depend on which ran first); the GET after them shows whether both took effect."""
+
+
+def _together(*bodies: dict[str, Any]) -> tuple[str, str, dict[str, str], bytes]:
+    return (TOGETHER, "/Customers", JSON, json.dumps(list(bodies)).encode())
+
+
 # One session of requests, in order; every answer is recorded. Each request exercises one contract
 # corner, and later GETs show what earlier PATCHes stored.
 PROBES = [
     _get("/Customers/101"),
     _get("/Customers/105"),
     _get("/Customers/999"),
+    _get("/Customers/0"),
+    _get("/Customers/2147483648"),
     _get("/Customers/101?idType=abc"),
     _get("/Customers/101?idType=2147483648"),
     _get("/Customers/A1234567?idType=5"),
@@ -45,7 +58,10 @@ PROBES = [
     _patch({"CustomerId": 106, "FirstName": None, "Notes": "kept?"}),
     _patch({"CustomerId": 106, "IsActive": True, "Sex": 0, "Email": ""}),
     _patch({"CustomerId": 106, "IsActive": False}),
+    _together({"CustomerId": 107, "FirstName": "One"}, {"CustomerId": 107, "LastName": "Two"}),
+    _get("/Customers/107"),
     _patch({"CustomerId": 106, "CustomProperties": {"Zone": "B"}}),
+    _patch({"CustomerId": 106, "CustomProperties": {"Locker": "0042"}}),
     _patch({"CustomerId": 104, "PersonalId": "CHANGED"}),
     _get("/Customers/104"),
     _patch({"PersonalId": "A1234567", "PersonalIdTypeId": 5, "LastName": "ByType"}),
@@ -60,6 +76,12 @@ PROBES = [
     _patch({"FirstName": "nobody"}),
     _get("/Customers/101"),
     _get("/Customers/102"),
+    # every limit the spec sets, one character over it, by CustomerId (PersonalId's too)
+    *[
+        _patch({"CustomerId": 104, prop.name: "y" * (prop.max_length + 1)})
+        for prop in schema_properties("CustomerUpdate")
+        if prop.max_length is not None
+    ],
 ]
 
 
@@ -68,6 +90,15 @@ def transcript(defect: str | None) -> list[tuple[int, str, str]]:
     with TestClient(create_app(defect=defect), raise_server_exceptions=False) as client:
         answers = []
         for method, path, headers, body in PROBES:
+            if method == TOGETHER:
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    sent = [
+                        pool.submit(client.request, "PATCH", path, headers=headers, content=json.dumps(one))
+                        for one in json.loads(body)
+                    ]
+                statuses = ",".join(str(future.result().status_code) for future in sent)
+                answers.append((0, "", statuses))
+                continue
             response = client.request(method, path, headers=headers, content=body or None)
             answers.append((response.status_code, response.headers.get("content-type", ""), response.text))
         return answers

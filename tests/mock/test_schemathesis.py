@@ -26,7 +26,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EXAMPLES = {"memory": 80, "sqlite": 25}
 STORES = tuple(EXAMPLES)
 
-pytestmark = pytest.mark.xdist_group("schemathesis")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("schemathesis")]  # slow: over about 20 s each
 """One worker runs the module, so the two runs of the `reports` fixture are made once."""
 
 

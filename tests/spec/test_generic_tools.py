@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.mock.conftest import REPO, running
+
+pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
 
 ST = Path(sys.executable).with_name("st")
 

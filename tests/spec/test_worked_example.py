@@ -24,6 +24,8 @@ import yaml
 from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
+
 SPEC = Path("spec/qflow-customers.openapi.yaml")
 PROPERTY = """        {name}:
           description: {description}

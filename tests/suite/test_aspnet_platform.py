@@ -23,7 +23,7 @@ import pytest
 from qflow_contracts.spec import customer_properties
 from tests.suite.aspnet_standin import OFFSET, Standin, customer_ids, running
 
-pytestmark = pytest.mark.xdist_group("aspnet")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("aspnet")]  # slow: over about 20 s each
 
 BIN = Path(sys.executable).parent
 IDS = customer_ids()

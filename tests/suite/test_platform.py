@@ -85,6 +85,7 @@ def _ids() -> list[str]:
     return [arg for cid in IDS for arg in ("--customer-id", cid)]
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("aspnet")
 def test_the_aspnet_platform_is_conformant_with_its_warnings_named_and_fails_strict(
     aspnet: str, tmp_path: Path

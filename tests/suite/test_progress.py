@@ -21,6 +21,8 @@ from qflow_contracts.mock import create_app
 from qflow_contracts.mock.traffic import Delay
 from tests.suite.servers import CUSTOMER_IDS, serve_app
 
+pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
+
 BIN = Path(sys.executable).parent
 SILENCE = 5.0
 """The longest a run at the default pacing may stay silent."""

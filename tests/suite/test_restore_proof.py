@@ -172,6 +172,7 @@ def _edit(url: str, cid: int, name: str, value: Any) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_run_against_a_clearing_server_names_each_record_and_property_left_changed(
     tmp_path: Path, seed: int
@@ -206,6 +207,7 @@ def test_a_run_against_a_clearing_server_names_each_record_and_property_left_cha
             )
 
 
+@pytest.mark.slow
 def test_behind_a_cache_that_honours_no_cache_a_whole_run_is_conformant(tmp_path: Path) -> None:
     cache = Cached()
     with serve(cache) as url:

@@ -151,6 +151,7 @@ def test_a_config_file_carries_the_options(deployment: str, tmp_path: Path) -> N
 
 # customerid-as-string and camelcase-keys: the first read already shows them, the server's fault, not
 # a set-up mistake (exit 1, not 2), and the restore still reads the records back
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "defect", ["stale-patch-response", "wrong-content-type", "customerid-as-string", "camelcase-keys"]
 )
@@ -170,6 +171,7 @@ def test_a_broken_server_is_not_conformant(defect: str, tmp_path: Path) -> None:
     assert all(line.startswith("  - ") for line in lines[verdict_at + 1 :])
 
 
+@pytest.mark.slow
 def test_the_embedded_mock_run_is_conformant() -> None:
     result = _run("--max-examples", "1")
     assert result.returncode == 0, _told(result)
@@ -205,6 +207,7 @@ def test_version_and_bare_usage(command: str) -> None:
     assert bare.returncode == 2 and "usage:" in bare.stdout + bare.stderr
 
 
+@pytest.mark.slow
 def test_plain_pytest_goes_through_the_same_plugin_and_restores(deployment: str, tmp_path: Path) -> None:
     before = _records(deployment)
     contracts = Path(__file__).resolve().parents[2] / "contracts"
@@ -282,6 +285,7 @@ def _plain_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_plain_pytest_maps_the_suites_exit_codes_past_pytests_own(tmp_path: Path) -> None:
     usage = _plain_pytest(tmp_path, "--qflow-base-url", "http://127.0.0.1:9/API")
     assert usage.returncode == 12, usage.stderr  # 10 + bad usage (2), not pytest's 4

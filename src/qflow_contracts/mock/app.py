@@ -8,6 +8,7 @@ the marked points and do nothing on the correct server.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -51,6 +52,9 @@ TEXT_JSON = "text/json; charset=utf-8"
 JSON_TYPES = frozenset({"application/json", "text/json"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 INVALID = "The request is invalid."
+LOST_UPDATE_WINDOW = 0.25
+"""Seconds defect `lost-update` waits between reading a record and writing it back: a slow
+transaction without a lock, longer than the suite's paced gap between two requests (0.1 s)."""
 
 
 def answer_type(accept: str | None) -> str:
@@ -212,7 +216,10 @@ class CustomersApi:
         else:
             text = key.strip()
             if INTEGER_TEXT.match(text):
-                record = self.store.get(read_int(text))
+                number = read_int(text)
+                if self.defect.has("nobody-id-500") and not 0 < number < 2**31:
+                    raise RuntimeError(f"Arithmetic overflow or no row for CustomerId {number}")
+                record = self.store.get(number)
         if record is None:
             raise Problem(404, f"No customer matches id {key!r}.")
         return record
@@ -229,6 +236,8 @@ class CustomersApi:
     async def patch_customer(self, request: Request) -> Response:
         try:
             body = await self._read_body(request)
+            if self.defect.has("lost-update"):
+                return self.ok(request, await self._update_unlocked(body))
             return self.ok(request, self._update(body))
         except Problem as problem:
             return self.problem(request, problem)
@@ -406,6 +415,15 @@ class CustomersApi:
                 writes.append(self._apply(neighbour, body))
         self.store.put(writes)
         return record if self.defect.has("stale-patch-response") else updated
+
+    async def _update_unlocked(self, body: dict[str, Any]) -> Record:
+        """Defect `lost-update`: read the record, wait as a slow transaction does, and write the
+        record read with this body's changes over whatever another PATCH stored meanwhile."""
+        record, _ = self._target(body)
+        await asyncio.sleep(LOST_UPDATE_WINDOW)
+        updated = self._apply(record, body)
+        self.store.put([updated])
+        return updated
 
     def _partial_write(self, body: dict[str, Any], state: ModelState) -> None:
         """Defect `partial-write-on-error`: store the valid properties of an invalid body."""

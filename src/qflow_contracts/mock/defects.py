@@ -18,6 +18,7 @@ from typing import Any
 
 from qflow_contracts.mock.validation import SpecModel, walk_schemas
 from qflow_contracts.rules import Rule
+from qflow_contracts.spec import schema_properties
 
 Body = dict[str, Any]
 
@@ -88,6 +89,14 @@ def _custom_properties_as_list(body: Body) -> Body:
     if not isinstance(props, dict):
         return body
     return {**body, "CustomProperties": [{"Key": k, "Value": v} for k, v in props.items()]}
+
+
+def _digits_as_numbers(body: Body) -> Body:
+    props = body.get("CustomProperties")
+    if not isinstance(props, dict):
+        return body
+    typed = {k: int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else v for k, v in props.items()}
+    return {**body, "CustomProperties": typed}
 
 
 def _camel_case(body: Body) -> Body:
@@ -228,6 +237,16 @@ _add(
 )
 _add(
     Defect(
+        "custom-property-digits-as-number",
+        SHAPE,
+        'a CustomProperties value of digits is written as a JSON number ("0042" as 42), as a '
+        "serialiser that guesses types does",
+        Rule.SPEC_SCHEMA,
+        render=_digits_as_numbers,
+    )
+)
+_add(
+    Defect(
         "camelcase-keys",
         SHAPE,
         "property names are written in camelCase",
@@ -242,6 +261,30 @@ _add(
         "no-range-check", INPUT, "Sex outside 0..2 (e.g. 3) is accepted", Rule.ERRORS, schema=_no_range_check
     )
 )
+
+
+def _length_unchecked(name: str) -> Callable[[dict[str, Any]], None]:
+    def unchecked(spec: dict[str, Any]) -> None:
+        for schema in spec["components"]["schemas"].values():
+            prop = (schema.get("properties") or {}).get(name)
+            if isinstance(prop, dict):
+                prop.pop("maxLength", None)
+
+    return unchecked
+
+
+for _prop in schema_properties("CustomerUpdate"):
+    if _prop.max_length is not None:  # one defect per limit the spec sets, so a run names which
+        _add(
+            Defect(
+                f"length-unchecked-{_prop.name.lower()}",
+                INPUT,
+                f"{_prop.name} longer than its limit ({_prop.max_length}) is accepted, "
+                "every other limit holds",
+                Rule.ERRORS,
+                schema=_length_unchecked(_prop.name),
+            )
+        )
 _flag("invalid-json-500", INPUT, "a body that is not JSON gets 500", Rule.ERRORS)
 _add(
     Defect(
@@ -269,6 +312,13 @@ _flag(
     "dob-before-1753-500",
     INPUT,
     "a DOB before 1753-01-01 (SQL Server's datetime) gets 500",
+    Rule.ERRORS,
+)
+_flag(
+    "nobody-id-500",
+    INPUT,
+    "GET by a CustomerId of 0, a negative number or one beyond 32 bits gets 500 (an unchecked "
+    "conversion to int, or a query that expects a row)",
     Rule.ERRORS,
 )
 _add(
@@ -393,6 +443,13 @@ _flag(
     BEHAVIOUR,
     "form bodies' dictionary fields (CustomProperties[key]=value and the indexed form) are ignored",
     Rule.FORM_BODIES,
+)
+_flag(
+    "lost-update",
+    BEHAVIOUR,
+    "PATCH reads the record, waits 0.25 s and writes it back whole, without a lock: of PATCHes in "
+    "flight together, only the last one's changes stay",
+    Rule.PARTIAL_UPDATE,
 )
 _flag(
     "patch-wrong-record",

@@ -284,19 +284,24 @@ class Bodies:
         ]
 
     def refusal(
-        self, data: st.DataObject, cid: int, kind: str, body: dict[str, Any], name: str | None = None
+        self,
+        data: st.DataObject,
+        cid: int,
+        kind: str,
+        body: dict[str, Any],
+        name: str | None = None,
+        values: st.SearchStrategy[Any] | None = None,
     ) -> Refusal | None:
         """`body` (valid changes of `cid`) made invalid in the way `kind` says (for a bad property:
-        `name`, or one drawn); None when the policy leaves nothing to make invalid that way."""
+        `name`, or one drawn, with a value drawn from `values` when given); None when the policy
+        leaves nothing to make invalid that way."""
         if kind in vs.INVALID_FLAVOURS:
             names = self.invalid_names(cid, kind)
             if not names:
                 return None
             name = name or data.draw(st.sampled_from(names), label="invalid property")
-            body = {
-                **body,
-                name: data.draw(vs.invalid_value_for(self.facts, name, kind), label=f"invalid {name}"),
-            }
+            strategy = values if values is not None else vs.invalid_value_for(self.facts, name, kind)
+            body = {**body, name: data.draw(strategy, label=f"invalid {name}")}
             return Refusal(_json(body), "application/json", (400,), kind, f"{kind}:{self.facts.kind(name)}")
         if kind == "not-object":
             shape = data.draw(st.sampled_from(["array", "string", "number"]), label="shape")
@@ -332,6 +337,12 @@ class Bodies:
         if not names:
             return None
         name = data.draw(st.sampled_from(names), label=f"{kind} property")
+        if kind in ("name-in-another-case", "json-with-comments", "json-with-single-quotes"):
+            return self._text_conversion(data, cid, kind, name)
+        return self._value_conversion(data, cid, kind, name)
+
+    def _value_conversion(self, data: st.DataObject, cid: int, kind: str, name: str) -> Leniency:
+        """A value of another JSON type than the property's, which Json.NET converts."""
         head = {"CustomerId": cid}
         if kind == "integer-as-string":
             value = data.draw(vs.integer_values(*self.facts.int_range(name)), label=name)
@@ -361,6 +372,11 @@ class Bodies:
             text = data.draw(st.sampled_from(["true", "false", "True", "False"]), label=name)
             flag = text.lower() == "true"
             return Leniency(_json({**head, name: text}), kind, name, text, (flag,), {name: flag})
+        raise ValueError(f"no value conversion {kind!r}")
+
+    def _text_conversion(self, data: st.DataObject, cid: int, kind: str, name: str) -> Leniency:
+        """A string property in a body Json.NET reads and strict JSON does not."""
+        head = {"CustomerId": cid}
         word = data.draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789 ", min_size=1, max_size=5), label=name)
         if kind == "name-in-another-case":
             other = name.lower() if name.lower() != name else name.upper()

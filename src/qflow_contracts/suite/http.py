@@ -95,6 +95,36 @@ def _number(text: str) -> int | None:
     return int(text) if NUMBER.fullmatch(text) and text.strip().lstrip("+-").isascii() else None
 
 
+CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,39}")
+"""An integer as `str(int)` writes it: no sign but a minus, no leading zero, no space, ASCII digits,
+at most 40 of them (beyond 128 bits)."""
+
+
+def names_nobody(value: str) -> bool:
+    """Whether a CustomerId-mode `id` of digits names no customer under the contract, however a
+    server reads it (contract rules 3 and 11): 0, a negative number, or one beyond 32 bits.
+
+    CustomerIds are positive 32-bit integers. A server may cut a wider number to 32 or 64 bits
+    (two's complement, signed or unsigned) or read it as a double first; the value is admitted only
+    when none of those readings is a positive 32-bit integer: 2**31 (-2**31 in 32 bits) and 2**63
+    (0 in 32 bits, -2**63 in 64) are, 2**32 + 5 (5 in 32 bits) is not. Only the canonical text of
+    the number is admitted (`0007` or `+5` could be read as 7 or 5, and are not). A server that
+    saturates a wide number to 2**31 - 1 instead of refusing it is not covered: no .NET or SQL
+    Server conversion does (both throw on overflow), and the transport withholds any record of a
+    customer not given that an answer carries.
+    """
+    if not CANONICAL_INTEGER.fullmatch(value):
+        return False
+    readings = {int(value)}
+    for _ in range(2):  # each reading of each reading: a cut after a double, a double after a cut
+        for reading in list(readings):
+            readings.add(int(float(reading)))
+            for bits in (32, 64):
+                unsigned = reading % 2**bits
+                readings |= {unsigned, unsigned - 2**bits if unsigned >= 2 ** (bits - 1) else unsigned}
+    return not any(0 < reading <= INT32_MAX for reading in readings)
+
+
 def _positive_int(value: object) -> int | None:
     """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
     a boolean (1 or 0), a string of digits; None for anything else."""
@@ -125,13 +155,13 @@ class Policy:
     """What may be sent to a server the suite did not start (contract rule 11).
 
     A GET names a given customer or witness, or an identifier that cannot name anyone: in CustomerId
-    mode a text that is not a number; in PersonalId mode a given customer's (PersonalId, type) pair,
-    a PersonalId longer than any PersonalId can be, or a given PersonalId under a reserved ext ref no
-    type has. A PATCH targets a given customer: by its CustomerId, or by its (PersonalId, type) pair;
-    a CustomerId beyond 32 bits counts as the number it wraps to. A PATCH by a pair that changes
-    anything is sent only once that pair is proven (`suite/targeting.py`): a GET and a PATCH with
-    nothing to change by it both named the given customer, and no answer by a pair of its mode
-    named anyone else.
+    mode a text that is not a number, or a number no reading makes a positive int32 (`names_nobody`);
+    in PersonalId mode a given customer's (PersonalId, type) pair, a PersonalId longer than any
+    PersonalId can be, or a given PersonalId under a reserved ext ref no type has. A PATCH targets a
+    given customer: by its CustomerId, or by its (PersonalId, type) pair; a CustomerId beyond 32 bits
+    counts as the number it wraps to. A PATCH by a pair that changes anything is sent only once that
+    pair is proven (`suite/targeting.py`): a GET and a PATCH with nothing to change by it both named
+    the given customer, and no answer by a pair of its mode named anyone else.
     """
 
     base_path: str
@@ -248,6 +278,8 @@ class Policy:
                 return
         elif number is None:
             return  # not a number: no CustomerId
+        elif names_nobody(id_value):
+            return  # 0, negative or beyond 32 bits however a server cuts it: no CustomerId
         raise UnsafeRequest(
             f"GET Customers/{id_value} ({request.url.query.decode()!r}) may name a customer not given"
         )

@@ -47,13 +47,14 @@ from qflow_contracts.suite.bodies import (
     REFUSALS,
     UNKNOWN_EXT_REF,
     UNKNOWN_PROPERTY,
+    Refusal,
     form_applied,
     form_pairs,
 )
 from qflow_contracts.suite.evidence import Evidence
 from qflow_contracts.suite.exchange import Exchange
 from qflow_contracts.suite.http import DeadlineReached, Unavailable
-from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, Facts, load_facts
+from qflow_contracts.suite.model import DATE, DICTIONARY, INTEGER, STRING, Facts, load_facts
 from qflow_contracts.suite.session import Session
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.zone import LEARNING_PROBE, written_offset
@@ -65,11 +66,44 @@ MALFORMED_ID_TYPES = ("idType=abc", "idType=", "idType=2147483648", "idType=-214
 NOT_CUSTOMER_IDS = ("abc", "no-such-customer", "x1")
 """`id` values that name no customer in CustomerId mode: 404 (contract rule 3)."""
 
+NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("0", (404,)),
+    ("-1", (404,)),
+    (str(2**31), (400, 404)),
+    (str(2**63), (400, 404)),
+)
+"""Numbers that name nobody in CustomerId mode (CustomerIds are positive int32s, contract rule 3),
+however a server cuts them (`http.names_nobody`), with the answers a server may give: 404, or 400
+for a number beyond 32 bits; never a 5xx (rule 8). Sent once per run, on a deployment too."""
+
+DICTIONARY_SHAPES: tuple[tuple[str, str], ...] = (
+    ("digits", "0042"),
+    ("true", "true"),
+    ("null", "null"),
+    ("empty", ""),
+    ("long", ("qflow-long-value " * 236)[:4001]),
+    ("astral", "\U0001f600\U0001d11e\U0010fffd"),
+)
+"""Dictionary values a server could take for another type or cut (contract rules 7 and 8): digits
+with a leading zero and words JSON reads as literals (a string, never a number, boolean or null),
+empty, one over SQL Server's longest `nvarchar(4000)`, and characters outside the BMP."""
+
+CONCURRENT = 3
+"""PATCHes of one customer sent together to look for a lost update (contract rule 5)."""
+
+PROBE_TEXT = "qflow-probe-"
+"""Made-up identity text, repeated to a limit: no PersonalId of a real person looks like it."""
+
 DEFAULT_STEPS = 25
 """Random steps per example."""
 
 BUDGET_UNITS_PER_EXAMPLE = 2
 """Units of `Target.max_examples` per example of the machine."""
+
+PACED_STEP_REQUESTS = 4
+"""On a paced server, the most requests the random steps send per unit of `Target.max_examples`
+(100 at the default 25): the opening already checks every corner once, so the random steps get
+what is left of a run that ends in about 40 s at 10 requests a second."""
 
 SWEEP_EVERY = 10
 """Steps between two sweeps of the customers a PATCH did not target."""
@@ -109,7 +143,8 @@ def guarded(method: Step) -> Step:
 
     @functools.wraps(method)
     def wrapper(self: CustomersMachine, **kwargs: Any) -> None:
-        self.session.step(lambda: method(self, **kwargs))
+        if not self.spent:
+            self.session.step(lambda: method(self, **kwargs))
 
     return wrapper  # type: ignore[return-value]
 
@@ -142,9 +177,16 @@ class CustomersMachine(RuleBasedStateMachine):
     def _customer(self, data: st.DataObject, pool: tuple[int, ...] | list[int] | None = None) -> int:
         return data.draw(st.sampled_from(list(pool or self.given)), label="customer")
 
+    @property
+    def spent(self) -> bool:
+        """Whether the random steps have sent all the requests they may (`step_budget`)."""
+        limit = self.s.step_limit
+        return self.s.opened and limit is not None and self.s.evidence.requests >= limit
+
     def _run(self, plan: list[Action]) -> None:
         for action in plan:
-            self.s.step(action)
+            if not self.spent:
+                self.s.step(action)
 
     # ---- the opening, once per run --------------------------------------------------------------
 
@@ -157,20 +199,24 @@ class CustomersMachine(RuleBasedStateMachine):
         )
 
     def opening(self, data: st.DataObject) -> None:
-        """Every lookup, hard round trips, every kind of invalid body, the limit of every property,
-        each of Json.NET's conversions, PATCH by PersonalId, a form body, a body with no identifier
-        and one with another identity: sent once per run (`run_opening`), before the random steps;
-        sent again, each would only check what it already settled."""
+        """Every lookup, hard round trips, every kind of invalid body, every property at its limit
+        and one past it (PersonalId's too), every dictionary value shape, PATCHes in flight
+        together, each of Json.NET's conversions, PATCH by PersonalId, a form body, a body with no
+        identifier and one with another identity, and GETs by numbers that name nobody: sent once
+        per run (`run_opening`), before the random steps; sent again, each would only check what it
+        already settled."""
         if self.s.opened:
             return
         plan: list[Action] = [functools.partial(self._every_lookup, c, n) for n, c in enumerate(self.given)]
         if self.s.policy.may_patch:
             plan += [*self._round_trips(data), *self._at_the_limits(data), *self._one_key_alone(data)]
+            plan += self._identity_limits(data) + self._dictionary_shapes(data) + self._together(data)
             plan += self._dob_probes(data)
             refusals, limits = self._every_refusal(data)
             plan += refusals + limits + self._every_leniency(data) + self._by_personal_id(data)
             plan += [self._without_identifier(data), *self._form_encodings(data), self._form(data)]
             plan += [self._identity_decoy(data)]
+        plan += [functools.partial(self._names_nobody, text, statuses) for text, statuses in NOBODY_IDS]
         self.s.opened = True  # once all of it is drawn: a draw that runs out of data sent nothing
         with self.s.evidence.spending("opening"):
             self._run(plan)
@@ -203,32 +249,88 @@ class CustomersMachine(RuleBasedStateMachine):
             plan.append(self._json(cid, body, f"round trip {turn + 1} of customer {cid}"))
         return plan
 
+    def _owner(self, first: int, name: str) -> int | None:
+        """`first` when it may be given a value of `name`, else the first given customer that may."""
+        pool = [first, *self.given]
+        return next((c for c in pool if self.s.policy.may_set(c, name)), None)
+
     def _at_the_limits(self, data: st.DataObject) -> list[Action]:
-        """One PATCH with every string at its `maxLength` in astral characters (twice as many UTF-16
-        units) and an unknown property: accepted, stored exactly, the unknown one ignored (rule 9).
+        """PATCHes with every string at its `maxLength` in astral characters (twice as many UTF-16
+        units), every bounded integer at its upper bound, and an unknown property: accepted, stored
+        exactly, the unknown one ignored (rule 9). Each property goes to the drawn customer, or, when
+        that one may not be given a value of it, to the first that may: every limit in every run.
 
         A server that counts UTF-16 code units, as .NET does, refuses it: a platform warning, and
         then the same at the limit in UTF-16 units (astral characters and one BMP character for an
         odd limit), which every server must accept."""
         cid = self._customer(data)
-        body: dict[str, Any] = {"CustomerId": cid}
-        units: dict[str, Any] = {"CustomerId": cid}
-        for name in self.s.policy.settable(cid, (STRING,)):
+        bodies: dict[int, dict[str, Any]] = {}
+        units: dict[int, dict[str, Any]] = {}
+        for name in self.s.facts.of_kind(STRING):
             limit = self.s.facts.max_length(name)
-            if limit is not None:
-                body[name] = data.draw(vs.astral_values(limit), label=name)
-                units[name] = body[name][: limit // 2] + ("x" if limit % 2 else "")
+            owner = self._owner(cid, name)
+            if limit is None or owner is None:
+                continue
+            value = data.draw(vs.astral_values(limit), label=name)
+            bodies.setdefault(owner, {"CustomerId": owner})[name] = value
+            units.setdefault(owner, {"CustomerId": owner})[name] = value[: limit // 2] + (
+                "x" if limit % 2 else ""
+            )
+        for name in vs.invalid_names(self.s.facts, "out-of-range"):
+            owner = self._owner(cid, name)
+            if owner is not None:
+                bodies.setdefault(owner, {"CustomerId": owner})[name] = self.s.facts.int_range(name)[1]
         unknown = data.draw(st.sampled_from(["ignored", {"nested": [1]}]), label="unknown")
-        first = self._json(cid, body, f"PATCH of customer {cid} at every length limit", unknown=unknown)
-        second = self._json(
-            cid, units, f"PATCH of customer {cid} at every length limit in UTF-16 units", unknown=unknown
-        )
+        plan: list[Action] = []
+        for owner, body in bodies.items():
+            plan.append(
+                self._json(owner, body, f"PATCH of customer {owner} at every length limit", unknown=unknown)
+            )
+            if owner in units:
+                second = self._json(
+                    owner,
+                    units[owner],
+                    f"PATCH of customer {owner} at every length limit in UTF-16 units",
+                    unknown=unknown,
+                )
+                plan.append(functools.partial(self._if_utf16_refused, second))
+        return plan
 
-        def in_utf16_units() -> None:
-            if self.s.utf16_refused:
-                second()
+    def _if_utf16_refused(self, action: Action) -> None:
+        if self.s.utf16_refused:
+            action()
 
-        return [first, in_utf16_units]
+    def _identity_limits(self, data: st.DataObject) -> list[Action]:
+        """Each identity string with a `maxLength` (PersonalId), sent with the record's own CustomerId
+        so the target is fixed: at its limit, with every bounded integer at its lower bound, accepted
+        and the identity unchanged (rules 5, 9); one character over it, refused with 400 and nothing
+        changed (rule 8). On a deployment only to a customer with a PersonalId, as the decoy does."""
+        names = [
+            n
+            for n in self.s.facts.identity
+            if self.s.facts.kind(n) == STRING and self.s.facts.max_length(n) is not None
+        ]
+        safe = [c for c in self.given if self.s.policy.owned or self.s.policy.originals[c].get("PersonalId")]
+        if not names or not safe:
+            return []
+        cid = self._customer(data, safe)
+        plan: list[Action] = []
+        for name in names:
+            limit = self.s.facts.max_length(name)
+            assert limit is not None
+            at_limit = (PROBE_TEXT * limit)[:limit]
+            body: dict[str, Any] = {"CustomerId": cid, name: at_limit}
+            for low in vs.invalid_names(self.s.facts, "out-of-range"):
+                if self.s.policy.may_set(cid, low):
+                    body[low] = self.s.facts.int_range(low)[0]
+            plan.append(
+                self._json(cid, body, f"PATCH of customer {cid} with a {name} at its limit ({limit})")
+            )
+            over = {"CustomerId": cid, name: (PROBE_TEXT * (limit + 1))[: limit + 1]}
+            content = json.dumps(over).encode("utf-8")
+            refusal = Refusal(content, "application/json", (400,), "too-long", "too-long:identity")
+            plan.append(functools.partial(self.s.refusal, cid, refusal))
+        return plan
 
     def _dob_probes(self, data: st.DataObject) -> list[Action]:
         """DOBs in the server's offset near midnight (their date must stay), one far from it near
@@ -279,6 +381,48 @@ class CustomersMachine(RuleBasedStateMachine):
             plan.append(self._json(most, body, f"PATCH of {name}[{key!r}] alone on customer {most}"))
         return plan
 
+    def _together(self, data: st.DataObject) -> list[Action]:
+        """`CONCURRENT` PATCHes of one given customer by its CustomerId, each setting another string
+        property to a made-up ASCII value (no server may alter it), in flight together, then the GET
+        that must show every one (rule 5: no lost update). Journaled and restored as any PATCH."""
+        pool = [c for c in self.given if len(self.s.policy.settable(c, (STRING,))) >= 2]
+        if not pool:
+            return []
+        cid = self._customer(data, pool)
+        names = data.draw(st.permutations(self.s.policy.settable(cid, (STRING,))), label="together")
+        token = data.draw(st.integers(0, 2**32 - 1), label="token")
+        bodies = []
+        for number, name in enumerate(names[:CONCURRENT]):
+            limit = self.s.facts.max_length(name) or vs.UNBOUNDED_TEXT
+            bodies.append({"CustomerId": cid, name: f"qflow-{number}-{token:08x}"[:limit]})
+        what = (
+            f"{len(bodies)} PATCHes of customer {cid} in flight together ({', '.join(names[: len(bodies)])})"
+        )
+        return [functools.partial(self.s.concurrent, cid, bodies, what)]
+
+    def _dictionary_shapes(self, data: st.DataObject) -> list[Action]:
+        """Every value shape of `DICTIONARY_SHAPES` written to a dictionary and read back as the same
+        string (rules 5, 7; an answer with another type fails the spec's schema). On the embedded
+        mock under new keys of one customer; on a deployment over the keys the customer with the
+        most has, as few PATCHes as its keys allow."""
+        plan: list[Action] = []
+        for name in self.s.facts.of_kind(DICTIONARY):
+            if self.s.policy.may_add_keys:
+                cid = self._customer(data)
+                keys = [f"qflow-shape-{label}" for label, _ in DICTIONARY_SHAPES]
+            else:
+                cid = max(self.given, key=lambda c: len(self.s.policy.original_keys(c, name)))
+                keys = self.s.policy.original_keys(cid, name)
+            if not keys:
+                continue
+            for start in range(0, len(DICTIONARY_SHAPES), len(keys)):
+                shapes = DICTIONARY_SHAPES[start : start + len(keys)]
+                entries = {key: value for key, (_, value) in zip(keys, shapes, strict=False)}
+                labels = ", ".join(label for label, _ in shapes)
+                body = {"CustomerId": cid, name: entries}
+                plan.append(self._json(cid, body, f"PATCH of customer {cid}: {name} values {labels}"))
+        return plan
+
     def _every_refusal(self, data: st.DataObject) -> tuple[list[Action], list[Action]]:
         """Invalid PATCHes carrying a valid change, 400 (415) and nothing applied (rule 8): one of
         every kind, and one over the limit (length, range) of every property that has one."""
@@ -289,12 +433,33 @@ class CustomersMachine(RuleBasedStateMachine):
             name = data.draw(st.sampled_from(strings), label="valid change")
             change[name] = data.draw(vs.value_for(self.s.facts, name, falsy=False), label=name)
         plan = [self._refusal(data, cid, kind, change) for kind in REFUSALS]
-        limits = [
-            self._refusal(data, cid, kind, change, name)
-            for kind in ("too-long", "out-of-range")
-            for name in self.s.bodies.invalid_names(cid, kind)
-        ]
-        return plan, limits
+        limits: list[Action] = []
+        for kind in ("too-long", "out-of-range"):
+            for name in vs.invalid_names(self.s.facts, kind):
+                owners = [c for c in (cid, *self.given) if name in self.s.bodies.invalid_names(c, kind)]
+                if not owners:
+                    continue
+                beside = change if owners[0] == cid else {}
+                values: list[st.SearchStrategy[Any]]
+                if kind == "too-long":
+                    limit = self.s.facts.max_length(name)
+                    assert limit is not None
+                    values = [vs.one_over(limit)]
+                else:
+                    values = [st.just(v) for v in vs.just_outside(*self.s.facts.int_range(name))]
+                limits += [self._refusal(data, owners[0], kind, beside, name, v) for v in values]
+        return plan, [*limits, self._beyond_32_bits(cid, change)]
+
+    def _beyond_32_bits(self, cid: int, change: dict[str, Any]) -> Action:
+        """Every integer the body may carry (identity included: the body's CustomerId fixes its
+        target) at 2**31, one past 32 bits, beside a valid change: 400 and nothing changed (rules 8, 9)."""
+        wide = {
+            n: 2**31 for n in self.s.facts.identity if self.s.facts.kind(n) == INTEGER and n != "CustomerId"
+        }
+        wide |= {n: 2**31 for n in self.s.policy.settable(cid, (INTEGER,))}
+        content = json.dumps({"CustomerId": cid, **change, **wide}, ensure_ascii=False).encode("utf-8")
+        refusal = Refusal(content, "application/json", (400,), "overflow", "overflow:property")
+        return functools.partial(self.s.refusal, cid, refusal)
 
     def _every_leniency(self, data: st.DataObject) -> list[Action]:
         """Each of Json.NET's conversions once (rule 14)."""
@@ -359,8 +524,12 @@ class CustomersMachine(RuleBasedStateMachine):
     def _not_a_customer_id(self, text: str, id_type: int | Unset) -> None:
         query = None if id_type is UNSET else f"idType={id_type}"
         self.s.lookup_refused(
-            text, query, 404, f"GET Customers/{text}: not a CustomerId", "not-a-customer-id"
+            text, query, (404,), f"GET Customers/{text}: not a CustomerId", "not-a-customer-id"
         )
+
+    def _names_nobody(self, text: str, statuses: tuple[int, ...]) -> None:
+        what = f"GET Customers/{text}: a number that names nobody (CustomerIds are positive int32s)"
+        self.s.lookup_refused(text, None, statuses, what, "nobody-id")
 
     @rule(data=st.data())
     @guarded
@@ -399,7 +568,7 @@ class CustomersMachine(RuleBasedStateMachine):
         ext = self._unknown_ext_ref()
         query = urllib.parse.urlencode({"idType": record["PersonalIdTypeId"], "idTypeExtRef": ext})
         what = f"GET Customers/{record['PersonalId']!r}?{query}: no type has this ext ref"
-        self.s.lookup_refused(record["PersonalId"], query, 404, what, "unknown-ext-ref")
+        self.s.lookup_refused(record["PersonalId"], query, (404,), what, "unknown-ext-ref")
 
     @rule(data=st.data())
     @guarded
@@ -471,10 +640,11 @@ class CustomersMachine(RuleBasedStateMachine):
         kind: str,
         change: dict[str, Any] | None = None,
         name: str | None = None,
+        values: st.SearchStrategy[Any] | None = None,
     ) -> Action:
         changes = {k: v for k, v in self._changes(data, cid).items() if v is not None}
         body = {"CustomerId": cid, **changes, **(change or {})}
-        refusal = self.s.bodies.refusal(data, cid, kind, body, name)
+        refusal = self.s.bodies.refusal(data, cid, kind, body, name, values)
         return functools.partial(self.s.refusal, cid, refusal) if refusal is not None else _nothing
 
     def _lenient(self, data: st.DataObject, cid: int, kind: str) -> Action:
@@ -719,6 +889,12 @@ def build_machine(session: Session) -> type[CustomersMachine]:
     return type("CustomersStateMachine", (CustomersMachine,), {"session": session})
 
 
+def step_budget(target: Target) -> int | None:
+    """The most requests the random steps send: on a paced server `PACED_STEP_REQUESTS` per unit
+    of the budget; None (the examples alone bound them) on a server sent to unpaced."""
+    return None if target.rate_limit is None else target.max_examples * PACED_STEP_REQUESTS
+
+
 def default_examples(target: Target) -> int:
     """Examples for a run: half the target's budget (at least 2)."""
     return max(2, target.max_examples // BUDGET_UNITS_PER_EXAMPLE)
@@ -813,6 +989,8 @@ def run_machine(
     run_seed = target.seed if target.seed is not None else random.SystemRandom().randrange(2**32)
     try:
         run_opening(machine, run_seed)
+        budget = step_budget(target)
+        session.step_limit = None if budget is None else evidence.requests + budget
         with evidence.spending("steps"):
             run_state_machine_as_test(
                 seed(run_seed)(machine),

@@ -383,97 +383,67 @@ def differences(
         if name not in actual:
             continue
         want, got, kind = expected.get(name), actual.get(name), facts.kind(name)
-        value = sent.get(name)
         if kind == DATE:
-            if calendar_date(want) != calendar_date(got) or (want is None) != (got is None):
-                if value is not None:
-                    found.append(
-                        Difference(
-                            Rule.DOB,
-                            name,
-                            want,
-                            got,
-                            "the calendar date sent must read back",
-                            "date-shifted",
-                            kind,
-                        )
-                    )
-                else:
-                    why = "sent as null" if name in sent else "not sent"
-                    category = "null-cleared" if name in sent else "unsent-changed"
-                    found.append(
-                        Difference(
-                            Rule.PARTIAL_UPDATE,
-                            name,
-                            want,
-                            got,
-                            f"{why}, so it must not change",
-                            category,
-                            kind,
-                        )
-                    )
+            difference = _date_difference(name, want, got, sent)
+        elif want == got and type(want) is type(got):
             continue
-        if want == got and type(want) is type(got):
-            continue
-        if name in facts.identity:
-            found.append(
-                Difference(
-                    Rule.PARTIAL_UPDATE,
-                    name,
-                    want,
-                    got,
-                    "identity is never changed by PATCH",
-                    "identity",
-                    kind,
-                )
-            )
-        elif kind == DICTIONARY and (value is not None or got is not None):
-            found.append(_dictionary_difference(name, want, got, value, before.get(name)))
-        elif value is None:
-            why = "sent as null" if name in sent else "not sent"
-            category = "null-cleared" if name in sent else "unsent-changed"
-            found.append(
-                Difference(
-                    Rule.PARTIAL_UPDATE,
-                    name,
-                    want,
-                    got,
-                    f"{why}, so it must be left as it was",
-                    category,
-                    kind,
-                )
-            )
-        elif _is_falsy_value(value) and (got == before.get(name) or got is None):
-            found.append(
-                Difference(
-                    Rule.PARTIAL_UPDATE,
-                    name,
-                    want,
-                    got,
-                    "a falsy value replaces the stored one",
-                    "falsy-ignored",
-                    kind,
-                )
-            )
-        elif isinstance(value, str) and isinstance(got, str):
-            found.append(
-                Difference(
-                    Rule.ROUND_TRIP, name, want, got, "a string reads back exactly as sent", "altered", kind
-                )
-            )
         else:
-            found.append(
-                Difference(
-                    Rule.PARTIAL_UPDATE,
-                    name,
-                    want,
-                    got,
-                    "a present value replaces the stored one",
-                    "not-applied",
-                    kind,
-                )
-            )
+            difference = _value_difference(name, want, got, kind, sent, before.get(name), facts)
+        if difference is not None:
+            found.append(difference)
     return found
+
+
+def _unsent(name: str, want: Any, got: Any, kind: str, sent: Mapping[str, Any], must: str) -> Difference:
+    """A property not sent (or sent as null) that changed: contract rule 5."""
+    why = "sent as null" if name in sent else "not sent"
+    category = "null-cleared" if name in sent else "unsent-changed"
+    return Difference(Rule.PARTIAL_UPDATE, name, want, got, f"{why}, so it {must}", category, kind)
+
+
+def _date_difference(name: str, want: Any, got: Any, sent: Mapping[str, Any]) -> Difference | None:
+    """A date compared by its calendar date (contract rule 1); a date not sent must not change."""
+    if calendar_date(want) == calendar_date(got) and (want is None) == (got is None):
+        return None
+    if sent.get(name) is not None:
+        return Difference(
+            Rule.DOB, name, want, got, "the calendar date sent must read back", "date-shifted", DATE
+        )
+    return _unsent(name, want, got, DATE, sent, "must not change")
+
+
+def _value_difference(
+    name: str, want: Any, got: Any, kind: str, sent: Mapping[str, Any], was: Any, facts: Facts
+) -> Difference:
+    """How a value that differs from the model's breaks the contract: identity changed, a
+    dictionary merged wrong, a property not sent changed, a falsy or present value not applied
+    (rule 5), or a string altered (rule 7). `was` is the model's value before the PATCH."""
+    value = sent.get(name)
+    if name in facts.identity:
+        return Difference(
+            Rule.PARTIAL_UPDATE, name, want, got, "identity is never changed by PATCH", "identity", kind
+        )
+    if kind == DICTIONARY and (value is not None or got is not None):
+        return _dictionary_difference(name, want, got, value, was)
+    if value is None:
+        return _unsent(name, want, got, kind, sent, "must be left as it was")
+    if _is_falsy_value(value) and (got == was or got is None):
+        return Difference(
+            Rule.PARTIAL_UPDATE,
+            name,
+            want,
+            got,
+            "a falsy value replaces the stored one",
+            "falsy-ignored",
+            kind,
+        )
+    if isinstance(value, str) and isinstance(got, str):
+        return Difference(
+            Rule.ROUND_TRIP, name, want, got, "a string reads back exactly as sent", "altered", kind
+        )
+    return Difference(
+        Rule.PARTIAL_UPDATE, name, want, got, "a present value replaces the stored one", "not-applied", kind
+    )
 
 
 def _altered_to(sent: Any, got: Any) -> bool:

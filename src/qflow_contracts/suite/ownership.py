@@ -171,6 +171,10 @@ class Ownership:
         self.originals = dict(originals)
         self.last: dict[int, dict[str, Any]] = {cid: dict(r) for cid, r in originals.items()}
         self._pending: dict[int, _Pending] = {}
+        self._flights: dict[int, dict[int, dict[str, Any]]] = {}
+        """Per customer, the slots each PATCH of a group in flight together sent (while any is)."""
+        self._open: dict[int, set[int]] = {}
+        """Per customer, the PATCHes sent and not yet answered."""
         self._lock = threading.Lock()
 
     def _names(self) -> list[str]:
@@ -187,35 +191,75 @@ class Ownership:
                 pending = self._pending.get(cid)
                 before = pending.before if pending is not None else self.last[cid]
                 self._pending[cid] = _Pending(change, before, sent)
+                if not self._open.get(cid):
+                    self._flights[cid] = {}
+                self._flights[cid][change] = sent
+                self._open.setdefault(cid, set()).add(change)
+
+    def _together(self, cid: int, change: int, own: Mapping[str, Any]) -> dict[str, Any]:
+        """The slots `change` and every PATCH in flight with it sent (its own values win): a slot
+        one of them wrote is the run's doing, not the server's, whichever answer shows it first."""
+        flights = self._flights.get(cid, {})
+        merged: dict[str, Any] = {}
+        for number, sent in flights.items():
+            if number != change:
+                merged.update(sent)
+        return {**merged, **own}
 
     def answered(self, change: int, record: Any) -> list[Caused]:
         """The PATCH's answer: a record of a given customer shows what it stored there. An answer
         that shows a sent slot neither as sent nor changed is stale: the next read decides."""
+        with self._lock:  # answered, whatever the answer: no longer in flight
+            for flying in self._open.values():
+                flying.discard(change)
         cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
         with self._lock:
-            pending = self._pending.get(cid)
+            latest = self._pending.get(cid)
+            pending = latest
             if pending is None or pending.change != change:
-                pending = _Pending(change, self.last[cid], {})
-            found = caused(cid, change, pending.before, record, pending.sent, "answer")
+                own = self._flights.get(cid, {}).get(change, {})
+                pending = _Pending(change, self.last[cid], dict(own))
+            sent = self._together(cid, change, pending.sent)
+            found = caused(cid, change, pending.before, record, sent, "answer")
             self.last[cid] = dict(record)
             stale = [s for s in pending.sent if s not in found.values]
             if stale:
                 pending.recorded.update(found.values)
                 self._pending[cid] = pending
-            else:
+            elif latest is pending:
                 self._pending.pop(cid, None)
         return [found] if found.values else []
 
+    def _after_group(self, cid: int, record: dict[str, Any]) -> Caused | None:
+        """The first read after a group of PATCHes in flight together, once all are answered: what
+        it shows in every slot they sent is what they left, whichever answer came last (a server
+        that loses an update leaves an earlier value, the run's own too)."""
+        flights = self._flights.get(cid, {})
+        if len(flights) < 2 or self._open.get(cid):
+            return None
+        self._flights.pop(cid, None)
+        slots: dict[str, Any] = {}
+        for sent in flights.values():
+            slots.update(sent)
+        entry = Caused(cid, max(flights), by="read")
+        for slot in slots:
+            entry.values[slot] = slot_value(record, slot)
+        return entry
+
     def read(self, record: Any) -> list[Caused]:
         """A GET answered a given customer's record: after a PATCH whose answer did not show what
-        it stored, this read does."""
+        it stored, this read does; after PATCHes in flight together, it shows what they left."""
         cid = fields.customer_id(record)
         if cid is None or cid not in self.last:
             return []
         with self._lock:
             self.last[cid] = dict(record)
+            group = self._after_group(cid, dict(record))
+            if group is not None:
+                self._pending.pop(cid, None)
+                return [group]
             pending = self._pending.pop(cid, None)
             if pending is None:
                 return []

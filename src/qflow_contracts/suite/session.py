@@ -27,7 +27,7 @@ from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
 from qflow_contracts.suite.evidence import Evidence, Finding
-from qflow_contracts.suite.exchange import Exchange, Server, clip, snippet
+from qflow_contracts.suite.exchange import Exchange, Server, clip, read_line, snippet
 from qflow_contracts.suite.http import DeadlineReached, Unavailable, named_customers, side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
@@ -99,15 +99,21 @@ class Session:
         self.model: dict[int, Record] = {
             cid: model.record_from(records[cid], facts) for cid in self.policy.given
         }
+        self._learned(records)
+
+    def _learned(self, records: Mapping[int, Record]) -> None:
+        """What the run learns as it goes, empty at its start (the zone from the originals' DOBs)."""
         self.pending: dict[int, Pending] = {}
         self.stale: set[int] = set()
         """Customers whose model is not to be trusted since a failure: read back before next use."""
         self.settled: set[str] = set()
         self.opened = False
+        self.step_limit: int | None = None
+        """The run's request count at which the random steps stop sending (`machine.step_budget`)."""
         self.stopped: BaseException | None = None
         self.reducible: Reducible | None = None
         self.reducing = False
-        self.zone = Zone.learn([records[cid] for cid in self.policy.given], facts.of_kind(model.DATE))
+        self.zone = Zone.learn([records[cid] for cid in self.policy.given], self.facts.of_kind(model.DATE))
         """The server's offset, as its DOBs are written (contract rule 1)."""
         self.utf16_refused = False
         """Whether a PATCH was refused for lengths counted in UTF-16 code units (contract rule 9)."""
@@ -265,15 +271,17 @@ class Session:
             cid, self.model[cid], record, exchange, what, rule=Rule.GET_LOOKUP, key="lookup:stale"
         )
 
-    def lookup_refused(self, id_value: str, query: str | None, status: int, what: str, key: str) -> None:
-        """GET that must be refused with `status` (contract rules 3 and 8); sent once per run."""
+    def lookup_refused(
+        self, id_value: str, query: str | None, statuses: tuple[int, ...], what: str, key: str
+    ) -> None:
+        """GET that must be refused with one of `statuses` (contract rules 3 and 8); sent once per run."""
         if self._settled(f"GET {id_value!r} {query!r}", None):
             return
         if query is None:
             exchange = self.server.get(Rule.GET_LOOKUP, id_value)
         else:
             exchange = self.server.get_raw_query(Rule.GET_LOOKUP, id_value, query)
-        self.checks.refusal(exchange, (status,), Rule.GET_LOOKUP, what, key)
+        self.checks.refusal(exchange, statuses, Rule.GET_LOOKUP, what, key)
 
     def lookup_malformed(self, cid: int, query: str, what: str) -> None:
         """GET `cid` by CustomerId with a malformed `idType` (contract rule 3): 400 with an error
@@ -343,42 +351,55 @@ class Session:
             self._stop_mode(selector.kind, f"a PATCH by it answered customer {_named(exchange)[0]}")
         self.reducible = Reducible(cid, sent, before)
         try:
-            if exchange.status == 404:
-                self.checks.fail(
-                    Rule.PATCH_TARGET,
-                    "patch:404",
-                    f"{what}: customer {cid} exists, yet the PATCH got 404",
-                    exchange,
-                )
-            answer = self.checks.whole_record(exchange, what, status_rule=status_rule)
-            if answer.get("CustomerId") != cid:
-                self.touched(None, Rule.PATCH_TARGET, what)
-                self.checks.fail(
-                    Rule.PATCH_TARGET,
-                    "patch:wrong-record",
-                    f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
-                    exchange,
-                )
-            self.checks.held(Rule.PATCH_TARGET)
+            answer = self._targeted(cid, exchange, what, status_rule)
             current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
             self.checks.answer_is_next_get(answer, current, exchange, what)
             self.model[cid] = model.apply_patch(before, sent, self.facts)
             self._dates(cid, sent, answer, exchange, what)
-            for name in sorted(blank):
-                if name in answer and answer[name] != before.get(name):
-                    self.model[cid][name] = answer[name]  # rule 10's finding, not rule 5's too
-                    self.checks.fail(
-                        Rule.FORM_BODIES,
-                        "form-blank-field",
-                        f"{what}: {name} was sent as an empty or blank form field, which is absent, "
-                        f"yet it changed to {model.short(answer[name], 60)}",
-                        exchange,
-                        stop=False,
-                    )
+            self._blank_fields(cid, blank, before, answer, exchange, what)
             self.checks.same_as_model(cid, self.model[cid], answer, exchange, what, sent=sent, before=before)
             return answer
         finally:
             self.reducible = None
+
+    def _targeted(self, cid: int, exchange: Exchange, what: str, status_rule: Rule) -> Record:
+        """The record a PATCH of `cid` answered: the whole record of that customer (contract rules 2,
+        4 and 6), else a failure."""
+        if exchange.status == 404:
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                "patch:404",
+                f"{what}: customer {cid} exists, yet the PATCH got 404",
+                exchange,
+            )
+        answer = self.checks.whole_record(exchange, what, status_rule=status_rule)
+        if answer.get("CustomerId") != cid:
+            self.touched(None, Rule.PATCH_TARGET, what)
+            self.checks.fail(
+                Rule.PATCH_TARGET,
+                "patch:wrong-record",
+                f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
+                exchange,
+            )
+        self.checks.held(Rule.PATCH_TARGET)
+        return answer
+
+    def _blank_fields(
+        self, cid: int, blank: frozenset[str], before: Record, answer: Record, exchange: Exchange, what: str
+    ) -> None:
+        """A form field sent empty or blank is absent (contract rule 10): one it changed fails rule 10
+        (the model takes the answer's value, so rule 5 does not fail it again)."""
+        for name in sorted(blank):
+            if name in answer and answer[name] != before.get(name):
+                self.model[cid][name] = answer[name]
+                self.checks.fail(
+                    Rule.FORM_BODIES,
+                    "form-blank-field",
+                    f"{what}: {name} was sent as an empty or blank form field, which is absent, "
+                    f"yet it changed to {model.short(answer[name], 60)}",
+                    exchange,
+                    stop=False,
+                )
 
     # ---- the platform: the server's time zone and UTF-16 lengths (contract rules 1 and 9) ----------
 
@@ -646,6 +667,52 @@ class Session:
             return True
         return False
 
+    def concurrent(self, cid: int, bodies: list[dict[str, Any]], what: str) -> None:
+        """PATCHes of `cid` by CustomerId, each of other properties, sent together (side by side,
+        their starts still paced): each answered 200 with a whole record, and the next GET shows
+        every change (rule 5: a PATCH is partial, so none may undo another; a server that reads,
+        waits and writes the whole record without a lock loses all but the last)."""
+        if not all(self.policy.allowed(body) for body in bodies):
+            return
+        self.verify(cid)
+        before = expected = self.model[cid]
+        sends = [functools.partial(self.server.patch_json, Rule.PARTIAL_UPDATE, body) for body in bodies]
+        exchanges = side_by_side(sends)
+        sent: dict[str, Any] = {}
+        for body, exchange in zip(bodies, exchanges, strict=True):
+            self.touched(cid, Rule.PATCH_TARGET, f"{what} -> {exchange.status}")
+            expected = model.apply_patch(expected, body, self.facts)
+            sent.update(body)
+        self.model[cid] = expected
+        for exchange in exchanges:
+            answer = self.checks.whole_record(exchange, what, status_rule=Rule.SPEC_POSITIVE)
+            if answer.get("CustomerId") != cid:
+                self.checks.fail(
+                    Rule.PATCH_TARGET,
+                    "patch:wrong-record",
+                    f"{what}: targets customer {cid}, answered customer {answer.get('CustomerId')}",
+                    exchange,
+                )
+        current, exchange = self.read(cid, Rule.PARTIAL_UPDATE, what)
+        found = model.differences(expected, current, self.facts, sent, before)
+        found = [d for d in found if not self.another_user(cid, d, sent)]
+        if not found:
+            self.checks.held(Rule.PARTIAL_UPDATE)
+            return
+        lines = "\n  ".join(d.describe() for d in found)
+        finding = self.checks.finding(
+            Rule.PARTIAL_UPDATE,
+            "lost-update",
+            f"{what}: every change must read back, yet {', '.join(d.name for d in found)} did not "
+            "(a lost update)",
+            exchange,
+            f"Customer {cid} differs from the model:\n  {lines}",
+        )
+        # sent one after the other they would all stick: the reproduction sends them at once
+        together = [f"{e.curl} &" for e in exchanges] + ["wait", read_line(cid, self.target)]
+        self.evidence.failed(replace(finding, reproduction="\n".join(together)))
+        raise Broken(finding)
+
     def refused(
         self,
         cid: int | None,
@@ -738,6 +805,13 @@ class Session:
             )
         current, _ = self.read(cid, Rule.PATCH_ANSWER, what)
         self.checks.answer_is_next_get(answer, current, exchange, what)
+        self._stored_as_converted(cid, probe, answer, exchange, what)
+
+    def _stored_as_converted(
+        self, cid: int, probe: Leniency, answer: Record, exchange: Exchange, what: str
+    ) -> None:
+        """An accepted conversion must store what Json.NET converts the value to (a leniency,
+        contract rule 14); a name in another case may also be ignored as unknown (rule 9)."""
         before = self.model[cid]
         converted = [model.apply_patch(before, {probe.name: value}, self.facts) for value in probe.stored]
         kept = probe.name in answer or probe.name not in self.facts.required
@@ -784,22 +858,10 @@ class Session:
         from the record as read just before, within MAX_REDUCTION_REQUESTS extra requests. Every
         body tried is a part of one the safety policy already allowed.
         """
-        work = self.reducible
-        seen = any(f.key == finding.key for f in self.evidence.tallies[finding.rule].findings)
-        if (
-            work is None
-            or self.reducing
-            or seen
-            or finding.rule not in (Rule.PARTIAL_UPDATE, Rule.ROUND_TRIP, Rule.DOB)
-        ):
+        plan = self._reduction_plan(finding, names)
+        if plan is None:
             return finding
-        core_keys = model.patch_selector(work.body).keys()
-        core = {k: work.body[k] for k in core_keys if k in work.body}
-        others = [k for k in work.body if k not in core]
-        if len(others) <= 1:
-            return finding
-        mentioned = [k for k in others if k in names]
-        order = mentioned + [k for k in others if k not in mentioned]
+        work, core, order = plan
         self.reducing = True
         budget = MAX_REDUCTION_REQUESTS
         try:
@@ -831,19 +893,44 @@ class Session:
                 }
                 now = answer
                 if finding.key in keys:
-                    steps.append(tried)
-                    note = (
-                        f"\nReduced: the body of {len(work.body)} properties fails the same way with "
-                        f"{len(candidate)} ({', '.join(candidate)})"
-                        + (", after a PATCH that sets it back first" if len(steps) > 1 else "")
-                        + "."
-                    )
-                    return replace(
-                        finding, detail=finding.detail + note, reproduction=snippet(steps, self.target)
-                    )
+                    return self._reduced(finding, work, [*steps, tried], candidate)
             return finding
         finally:
             self.reducing = False
+
+    def _reduction_plan(
+        self, finding: Finding, names: tuple[str, ...]
+    ) -> tuple[Reducible, dict[str, Any], list[str]] | None:
+        """The PATCH to reduce, its record selector, and its other properties in the order to try
+        (the ones the finding names first); None when this finding is not reduced."""
+        work = self.reducible
+        seen = any(f.key == finding.key for f in self.evidence.tallies[finding.rule].findings)
+        if (
+            work is None
+            or self.reducing
+            or seen
+            or finding.rule not in (Rule.PARTIAL_UPDATE, Rule.ROUND_TRIP, Rule.DOB)
+        ):
+            return None
+        core_keys = model.patch_selector(work.body).keys()
+        core = {k: work.body[k] for k in core_keys if k in work.body}
+        others = [k for k in work.body if k not in core]
+        if len(others) <= 1:
+            return None
+        mentioned = [k for k in others if k in names]
+        return work, core, mentioned + [k for k in others if k not in mentioned]
+
+    def _reduced(
+        self, finding: Finding, work: Reducible, steps: list[Exchange], candidate: dict[str, Any]
+    ) -> Finding:
+        """The finding, its reproduction the smaller body (after the PATCH that set it back, if any)."""
+        note = (
+            f"\nReduced: the body of {len(work.body)} properties fails the same way with "
+            f"{len(candidate)} ({', '.join(candidate)})"
+            + (", after a PATCH that sets it back first" if len(steps) > 1 else "")
+            + "."
+        )
+        return replace(finding, detail=finding.detail + note, reproduction=snippet(steps, self.target))
 
     def _raw_read(self, cid: int) -> Record | None:
         """`cid` as the server has it now, without checks (after a failure, for a reduction)."""

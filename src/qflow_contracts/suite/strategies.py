@@ -96,6 +96,18 @@ def overlong_values(limit: int) -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
+def one_over(limit: int) -> st.SearchStrategy[str]:
+    """Strings of exactly `limit` + 1 code points (contract rules 8 and 9): the first length a
+    server's check must refuse, so a check off by one is seen too."""
+    return st.text(CHARACTERS, min_size=1, max_size=6).map(lambda unit: (unit * (limit + 1))[: limit + 1])
+
+
+def just_outside(low: int, high: int) -> tuple[int, ...]:
+    """The integers next to the range `low..high`, within 32 bits (contract rule 8)."""
+    return tuple(v for v in (high + 1, low - 1) if -(2**31) <= v <= 2**31 - 1)
+
+
 _OFFSETS_EAST = ("+10:00", "+11:00", "+12:00", "+13:00", "+14:00", "+09:30", "+05:45")
 _OFFSETS_WEST = ("-10:00", "-11:00", "-12:00", "-09:30", "-08:00", "-05:00", "-03:30")
 
