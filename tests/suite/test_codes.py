@@ -52,6 +52,7 @@ PINNED = {
     "QF505": ("rule-5", "rule-5:(?P<subject>merge:[a-z]+)"),
     "QF506": ("rule-5", "rule-5:(?P<subject>not-applied:[a-z]+)"),
     "QF507": ("rule-5", "rule-5:(?P<subject>identity:[a-z]+)"),
+    "QF508": ("rule-5", "lost-update"),
     "QF601": ("rule-6", "answer-differs"),
     "QF602": ("rule-6", "status:(?P<subject>.+)"),
     "QF701": ("rule-7", "rule-7:(?P<subject>altered:[a-z]+)"),

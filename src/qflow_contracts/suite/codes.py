@@ -106,6 +106,7 @@ CODES: tuple[Code, ...] = (
     Code("QF505", Rule.PARTIAL_UPDATE, r"rule-5:(?P<subject>merge:[a-z]+)", "CustomProperties was replaced instead of merged key by key", "merge CustomProperties: keys not sent are kept"),
     Code("QF506", Rule.PARTIAL_UPDATE, r"rule-5:(?P<subject>not-applied:[a-z]+)", "a value sent was not stored", "store every property a PATCH sends"),
     Code("QF507", Rule.PARTIAL_UPDATE, r"rule-5:(?P<subject>identity:[a-z]+)", "an identity property read back changed after a PATCH", "never change the identity properties by PATCH"),
+    Code("QF508", Rule.PARTIAL_UPDATE, r"lost-update", "PATCHes of one customer in flight together: a change did not read back (a lost update)", "apply each PATCH to the record as stored, not to a copy read before another PATCH"),
     # ---- rule 6: the PATCH answer ----------------------------------------------------------------------
     Code("QF601", Rule.PATCH_ANSWER, r"answer-differs", "a PATCH's answer differs from what the next GET returns", "answer a PATCH with the record as stored after it"),
     Code("QF602", Rule.PATCH_ANSWER, STATUS, "a PATCH was answered with a 2xx other than 200", "answer an accepted PATCH 200 with the whole record"),
