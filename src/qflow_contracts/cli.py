@@ -1,5 +1,7 @@
 """`qflow-contracts run`: the conformance suite against a server, in this process.
 `qflow-contracts restore --journal PATH --base-url URL`: finish the restore of a run that was killed.
+`qflow-contracts baseline --from-report REPORT.json --output FILE`: the starting accepted-findings
+baseline (`run --baseline FILE`) from a run's `--json` report.
 
 Exit codes (`qflow_contracts.exitcodes.ExitCode`): 0 conformant, 1 not conformant, 2 bad usage or
 set-up, 3 server unavailable, 4 restore incomplete (the journal named), 5 incomplete, 128 + N
@@ -33,6 +35,7 @@ from qflow_contracts.config import (
 )
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import suite_path
+from qflow_contracts.suite.baseline import BaselineError, read_report, starting_file
 from qflow_contracts.suite.console import MaskedStream
 from qflow_contracts.suite.journal import Journal, JournalError, Written, read, state_folder
 from qflow_contracts.suite.lifecycle import Interrupted, SetupError, open_run, start_run
@@ -100,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--restore-witnesses",
         action="store_true",
         help="also put back the witnesses a PATCH of the run changed (their originals are journaled)",
+    )
+    accept = commands.add_parser(
+        "baseline", help="write the starting accepted-findings file (run --baseline) from a --json report"
+    )
+    accept.add_argument("--from-report", metavar="REPORT", required=True, help="a run's --json report")
+    accept.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write it here (never over an existing file); default: print it",
     )
     spec_diff = commands.add_parser("spec-diff", help="classify the changes between two versions of the spec")
     spec_diff.add_argument("args", nargs=argparse.REMAINDER, help="OLD [NEW] [options]; see spec-diff --help")
@@ -299,6 +311,30 @@ def _restore_locked(
         run.http.close()
 
 
+def write_baseline(flags: dict[str, Any]) -> int:
+    """`baseline --from-report REPORT`: the starting baseline, every finding of the report listed
+    with a reason and an expiry to fill in, printed or written to `--output` (never over a file)."""
+    source = Path(flags["from_report"])
+    text = starting_file(read_report(source), str(source))
+    output = flags.get("output")
+    if not output:
+        sys.stdout.write(text)
+        return int(ExitCode.CONFORMANT)
+    path = Path(output)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise BaselineError(f"--output {path}: the file exists; it is not overwritten") from None
+    except OSError as error:
+        raise BaselineError(f"--output {path}: cannot write it ({error.strerror or error})") from None
+    count = text.count("[[accepted]]")
+    print(
+        f"qflow-contracts: wrote {path}: {count} finding(s); fill in each reason and expires before using it"
+    )
+    return int(ExitCode.CONFORMANT)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `qflow-contracts` console script."""
     arguments = sys.argv[1:] if argv is None else argv
@@ -316,9 +352,11 @@ def main(argv: list[str] | None = None) -> int:
             print(HEADER_WARNING, file=sys.stderr)
         if args["command"] == "restore":
             return restore_journal(args)
+        if args["command"] == "baseline":
+            return write_baseline(args)
         command = " ".join(shlex.quote(arg) for arg in ["qflow-contracts", *arguments])
         return run_suite(settings(args), command)
-    except (ConfigError, JournalError) as error:
+    except (ConfigError, JournalError, BaselineError) as error:
         print(f"qflow-contracts: {error}", file=sys.stderr)
         return int(ExitCode.USAGE)
     except SetupError as error:

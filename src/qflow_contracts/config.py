@@ -107,6 +107,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("report", "path", "write the Markdown report here"),
     Option("html", "path", "write the self-contained HTML report here"),
     Option("json", "path", "write the JSON report (the whole verdict, pytest-reportlog's shape) here"),
+    Option(
+        "baseline",
+        "path",
+        "a TOML file of accepted findings (signature, reason, expires): they fail nothing until they expire",
+    ),
     Option("workers", "workers", "parallel workers (only 1)"),
 )
 BY_KEY = {option.key: option for option in OPTIONS}
@@ -140,6 +145,8 @@ class Settings:
     """The credential flags as a restore command repeats them, shell-quoted: `--header-env
     NAME=ENVVAR` as given, `--header 'NAME: ***'` (the value is never kept here)."""
     workers: int = 1
+    baseline: Path | None = None
+    """The accepted-findings file (`suite/baseline.py`), read and checked before any request."""
 
 
 def credential_flags(lines: Sequence[str], envs: Sequence[str]) -> tuple[str, ...]:

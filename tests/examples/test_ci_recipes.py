@@ -22,6 +22,7 @@ import yaml
 from qflow_contracts.config import settings
 from qflow_contracts.mock.cli import served_url
 from tests.conftest import REPO
+from tests.suite.jsonreport import read_report
 
 pytestmark = pytest.mark.slow  # over about 20 s each: `-m 'not slow'` leaves them out
 
@@ -176,6 +177,26 @@ def test_the_gitlab_job_runs_as_pasted_and_fails_on_a_broken_deployment(workspac
     assert junit.is_file() and "<failure" in junit.read_text(encoding="utf-8")
     assert (reports / "conformance.md").is_file() and (reports / "conformance.html").is_file()
     assert not (reports / "journal.json").exists()  # kept only when the restore is incomplete
+
+    # adopting a baseline: the starting file from the job's report, filled in and committed
+    baseline = workspace / job["variables"]["QFLOW_BASELINE"]
+    report = reports / "conformance.jsonl"
+    start = f".qflow/bin/qflow-contracts baseline --from-report {report} --output {baseline}"
+    made = _bash(start, workspace, env, "-e")
+    assert made.returncode == 0, made.stderr
+    text = baseline.read_text(encoding="utf-8")
+    text = text.replace('"FILL IN: why this finding is accepted"', '"scheduled for the next release"')
+    baseline.write_text(text.replace('"FILL IN: yyyy-mm-dd"', "2099-12-31"), encoding="utf-8")
+    try:
+        shutil.rmtree(reports)
+        again = _bash("\n".join(job["script"]), workspace, env, "-e")
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert "CONFORMANT except" in again.stdout and "accepted finding(s)" in again.stdout
+        assert "Accepted findings" in (reports / "conformance.md").read_text(encoding="utf-8")
+        assert "<failure" not in junit.read_text(encoding="utf-8")
+        read_report(reports / "conformance.jsonl")
+    finally:
+        baseline.unlink()
 
 
 def test_the_example_deployment_file_is_read_as_shipped() -> None:

@@ -52,10 +52,11 @@ def finding(rule: Rule, key: str, summary: str, detail: str = "sent {}\nanswered
 
 
 THREE = (
-    finding(Rule.PARTIAL_UPDATE, "null-clears", "a null FirstName cleared the stored value"),
-    finding(Rule.ROUND_TRIP, "trim", "FirstName ' Zoë ' read back as 'Zoë'"),
-    finding(Rule.GET_LOOKUP, "extref", "idTypeExtRef was ignored: customer 102 answered for 101"),
+    finding(Rule.PARTIAL_UPDATE, "rule-5:null-cleared:string", "a null FirstName cleared the stored value"),
+    finding(Rule.ROUND_TRIP, "rule-7:altered:string", "FirstName ' Zoë ' read back as 'Zoë'"),
+    finding(Rule.GET_LOOKUP, "lookup:extref", "idTypeExtRef was ignored: customer 102 answered for 101"),
 )
-"""Three findings of three different rules."""
+"""Three findings of three different rules, their keys as the checks write them (codes QF502,
+QF701, QF301)."""
 
 LENIENCY = finding(Rule.LENIENCY, "sex-string", 'Sex "1" was accepted and stored as 1')

@@ -46,8 +46,8 @@ def test_without_a_terminal_the_verdict_block_is_plain_text() -> None:
     row = next(line for line in lines if line.startswith("  rule-2 "))
     assert "passed" in row and "2 checks, 1 requests" in row
     assert next(line for line in lines if line.startswith("  rule-5 ")).count("FAILED") == 1
-    for each in THREE:
-        assert f"[{each.rule.id}] {each.summary}" in text
+    for each, code in zip(THREE, ("QF502", "QF701", "QF301"), strict=True):
+        assert f"[{each.rule.id}] {code} {each.summary}" in text
     assert "curl -X PATCH" in text and "Leniency warnings" in text
     assert "seed 4242" in text and info().restore in text
 
@@ -111,7 +111,7 @@ def test_findings_are_announced_at_once_and_nothing_is_printed_after_close(
     evidence = exercised(set())
     console.attach(evidence)
     evidence.failed(finding(Rule.ERRORS, "x", "a 500 on \x1b[2J a string"))
-    assert "finding [rule-8] a 500 on \\x1b[2J a string" in stream.getvalue()
+    assert "finding [rule-8] QF000 a 500 on \\x1b[2J a string" in stream.getvalue()
     console.close()
     evidence.failed(finding(Rule.DOB, "y", "later"))
     assert "rule-1" not in stream.getvalue()

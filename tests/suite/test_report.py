@@ -74,7 +74,7 @@ def test_the_markdown_lists_a_finding_with_detail_and_reproduction() -> None:
     evidence, rules = _three_findings()
     text = render_markdown(evidence, info(), rules)
     section = text.split("## Findings", 1)[1]
-    assert "### rule-5: a null FirstName cleared the stored value" in section
+    assert "### rule-5 QF502: a null FirstName cleared the stored value" in section
     assert "sent {}\nanswered 500" in section
     assert "```sh\ncurl -X PATCH" in section
 

@@ -27,6 +27,7 @@ from rich.live import Live
 from rich.text import Text
 
 from qflow_contracts.rules import Rule
+from qflow_contracts.suite.codes import mark
 from qflow_contracts.suite.evidence import Evidence, Finding, Status
 from qflow_contracts.suite.facts import target_kind
 from qflow_contracts.suite.result import RunResult
@@ -59,6 +60,7 @@ STYLES = {
     Status.FAILED: "bold red",
     Status.PASSED: "green",
     Status.LENIENT: "yellow",
+    Status.ACCEPTED: "cyan",
     Status.INCOMPLETE: "bold yellow",
     Status.NOT_EXERCISED: "yellow",
     Status.NOT_ASKED: "dim",
@@ -112,6 +114,8 @@ def _counts(verdict: RuleVerdict) -> str:
         return text + (f", {len(verdict.leniencies)} leniency(ies)" if verdict.leniencies else "")
     if verdict.status is Status.INCOMPLETE:
         return f"{verdict.checks} checks; {len(verdict.unproven)} record note(s) not proven, below"
+    if verdict.status is Status.ACCEPTED:
+        return f"{len(verdict.accepted)} accepted finding(s) (the baseline), {verdict.checks} checks held"
     if verdict.status in (Status.NOT_EXERCISED, Status.NOT_ASKED):
         return "; ".join(verdict.why)
     requests = verdict.requests_shown
@@ -226,7 +230,8 @@ class Console:
         self._seen[rule] = (len(tally.findings), len(tally.leniencies))
 
     def _announce(self, kind: str, finding: Finding, style: str) -> None:
-        self._print(Text(f"{kind} [{finding.rule.id}] {one_line(finding.summary)}", style=style))
+        code = mark(finding).code
+        self._print(Text(f"{kind} [{finding.rule.id}] {code} {one_line(finding.summary)}", style=style))
 
     def _print(self, text: Text | str = "", *, soft_wrap: bool | None = None) -> None:
         with self._lock:
@@ -263,13 +268,14 @@ class Console:
             line.append(f"{status:<13}", style=STYLES[verdict.status])
             line.append(" " + one_line(_counts(verdict)))
             out(line)
-        self._findings("Findings", result.findings, "bold red")
+        self._findings("Findings", result.findings, "bold red", result)
         title = (
             "Leniency, platform and robustness warnings (failures: strict run)"
             if info.strict
             else "Leniency warnings (contract rule 14), platform and robustness warnings"
         )
-        self._findings(title, result.leniencies, "yellow")
+        self._findings(title, result.leniencies, "yellow", result)
+        self._accepted(result)
         for warning in result.warnings:
             out(Text(f"warning: {one_line(warning)}", style="yellow"))
         out(Text(one_line(info.restore), style="green" if info.restore_ok else "bold red"))
@@ -279,16 +285,28 @@ class Console:
             out(Text(f"  finish it with: {one_line(info.restore_command)}"), soft_wrap=True)
         name = result.overall.name
         style = {CONFORMANT: "bold green", NOT_CONFORMANT: "bold red"}.get(name, "bold yellow")
-        out(Text(f"Verdict: {name}", style=style))
+        out(Text(f"Verdict: {result.headline}", style=style))
         for reason in result.overall.reasons:
             out(Text(f"  - {one_line(reason)}"))
 
-    def _findings(self, title: str, findings: tuple[Finding, ...], style: str) -> None:
+    def _accepted(self, result: RunResult) -> None:
+        """The findings the baseline accepted, apart from the failures, each with its expiry."""
+        if not result.accepted:
+            return
+        assert result.baseline is not None
+        self._print(Text(f"Accepted by the baseline {result.baseline.path} (not failures):", style="cyan"))
+        for item in result.accepted:
+            finding, code = item.finding, result.mark(item.finding).code
+            line = f"  [{finding.rule.id}] {code} {one_line(finding.summary)} (until {item.entry.expires})"
+            self._print(Text(line))
+
+    def _findings(self, title: str, findings: tuple[Finding, ...], style: str, result: RunResult) -> None:
         if not findings:
             return
         self._print(Text(f"{title}:", style=style))
         for finding in findings:
-            self._print(Text(f"  [{finding.rule.id}] {one_line(finding.summary)}"))
+            code = result.mark(finding).code
+            self._print(Text(f"  [{finding.rule.id}] {code} {one_line(finding.summary)}"))
             for command in printable(finding.reproduction or "").splitlines():
                 if command.strip():  # never wrapped by the console: a pasted line stays one command
                     self._print(Text(f"    {command}"), soft_wrap=True)

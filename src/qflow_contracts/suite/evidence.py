@@ -36,6 +36,9 @@ class Status(enum.Enum):
     NOT_EXERCISED = "not exercised"
     NOT_ASKED = "not asked"
     """The run was not asked to check this rule (read-only, no credentials, the embedded mock)."""
+    ACCEPTED = "accepted"
+    """Failed only in findings an accepted-findings baseline accepts (`--baseline`): not a failure
+    of the run, shown apart."""
     INCOMPLETE = "incomplete"
     """Checked, and not proven: the restore ran and left records not as found (contract rule 13).
     Not a finding against the server (another user's change is a conflict, not a defect)."""

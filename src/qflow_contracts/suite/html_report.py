@@ -32,6 +32,7 @@ pre { background: #f6f8fa; padding: .7rem; overflow-x: auto; white-space: pre-wr
 .leniency, .incomplete { color: #9a6700; } .not-exercised, .not-asked { color: #57606a; }
 .finding { border-left: 4px solid #b42318; padding-left: 1rem; margin: 1rem 0; }
 .warning { border-left: 4px solid #9a6700; padding-left: 1rem; margin: 1rem 0; }
+.accepted-finding { border-left: 4px solid #0e7490; padding-left: 1rem; margin: 1rem 0; }
 """
 
 
@@ -64,12 +65,16 @@ def _css(name: str) -> str:
     return name.replace(" ", "-")
 
 
-def _finding(finding: Finding, kind: str) -> list[str]:
+def _finding(finding: Finding, kind: str, result: RunResult, accepted: str = "") -> list[str]:
+    code = result.mark(finding)
     parts = [
         f'<div class="{kind}">',
-        f'<h3><a href="#{_e(finding.rule.id)}">{_e(finding.rule.id)}</a>: '
+        f'<h3><a href="#{_e(finding.rule.id)}">{_e(finding.rule.id)}</a> {_e(code.code)}: '
         f"{_e(one_line(finding.summary))}</h3>",
+        f"<p>Signature: <code>{_e(code.signature)}</code></p>",
     ]
+    if accepted:
+        parts.append(f"<p>{_e(accepted)}</p>")
     if finding.detail.strip():
         parts.append(f"<pre>{_e(finding.detail.rstrip())}</pre>")
     if finding.reproduction:
@@ -84,7 +89,11 @@ def _title_link(rule: Rule) -> str:
 
 def _row(verdict: RuleVerdict) -> str:
     rule, status = verdict.rule, verdict.status.value
-    found = len(verdict.findings) + (len(verdict.leniencies) if verdict.status is Status.FAILED else 0)
+    found: int | str = len(verdict.findings) + (
+        len(verdict.leniencies) if verdict.status is Status.FAILED else 0
+    )
+    if verdict.accepted:
+        found = f"{found} (+{len(verdict.accepted)} accepted)"
     why = f"<br><small>{_e('; '.join(verdict.why))}</small>" if verdict.why else ""
     return (
         f'<tr id="{_e(rule.id)}"><td>{_e(rule.id)}</td>'
@@ -93,6 +102,21 @@ def _row(verdict: RuleVerdict) -> str:
         f'<td class="n">{verdict.checks}</td><td class="n">{_e(verdict.requests_shown)}</td>'
         f'<td class="n">{found}</td><td class="n">{verdict.seconds:.1f}</td></tr>'
     )
+
+
+def _accepted(result: RunResult) -> list[str]:
+    """The findings the baseline accepted, apart from the failures, each with its expiry."""
+    if result.baseline is None or not result.accepted:
+        return []
+    path = _e(result.baseline.path)
+    parts = [
+        "<h2>Accepted findings</h2>",
+        f"<p>Accepted by the baseline {path}: not failures of this run.</p>",
+    ]
+    for item in result.accepted:
+        until = f"Accepted until {item.entry.expires}: {item.entry.reason}"
+        parts += _finding(item.finding, "accepted-finding", result, until)
+    return parts
 
 
 def _restore(result: RunResult) -> list[str]:
@@ -126,7 +150,7 @@ def render_html(result: RunResult) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(TITLE)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{_e(TITLE)}</h1>",
-        f'<p class="verdict {css_class}">Verdict: {_e(verdict.name)}</p>',
+        f'<p class="verdict {css_class}">Verdict: {_e(result.headline)}</p>',
         "<ul>",
         *(f"<li>{_e(reason)}</li>" for reason in verdict.reasons),
         "</ul><table>",
@@ -152,11 +176,13 @@ def render_html(result: RunResult) -> str:
         "<h2>Findings</h2>",
     ]
     findings, leniencies = result.findings, result.leniencies
-    page += [part for finding in findings for part in _finding(finding, "finding")] or ["<p>None.</p>"]
+    shown = [part for finding in findings for part in _finding(finding, "finding", result)]
+    page += shown or ["<p>None.</p>"]
+    page += _accepted(result)
     if leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         page += ["<h2>Leniency</h2>", f"<p>What the server converted instead of refusing ({counts}).</p>"]
-        page += [part for finding in leniencies for part in _finding(finding, "warning")]
+        page += [part for finding in leniencies for part in _finding(finding, "warning", result)]
     if result.warnings:
         page += ["<h2>Warnings</h2>", "<ul>", *(f"<li>{_e(w)}</li>" for w in result.warnings), "</ul>"]
     page += _restore(result)

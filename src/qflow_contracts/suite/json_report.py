@@ -7,9 +7,11 @@ One JSON object per line, each with its `$report_type`:
 - `TestReport`, one per rule: `nodeid` `qflow::<rule id>`, `outcome` (passed, failed, skipped),
   `when` "call", `duration` (the time spent on the rule), `longrepr` (its findings as text), and
   the rule's `status`, checks, requests, findings and leniencies, each finding with its masked
-  reproduction;
+  reproduction, code (`QF101`...) and signature, and the findings the baseline accepted, each
+  with its reason and expiry;
 - `SessionFinish`: `exitstatus`, the verdict and its reasons, the warnings, the restore with every
-  record it left not as found, and where the requests went.
+  record it left not as found, where the requests went, and what the `--baseline` file did (the
+  signatures it accepted, its expired entries, the fixed ones to remove), or null without one.
 
 The schema every file follows is `report.schema.json` beside this module (`SCHEMA`).
 """
@@ -22,8 +24,9 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from qflow_contracts.suite.baseline import Entry
 from qflow_contracts.suite.evidence import Finding, Status
-from qflow_contracts.suite.result import RunResult
+from qflow_contracts.suite.result import Accepted, BaselineOutcome, RunResult
 from qflow_contracts.suite.verdict import RuleVerdict
 
 SCHEMA = Path(__file__).with_name("report.schema.json")
@@ -32,6 +35,7 @@ SCHEMA = Path(__file__).with_name("report.schema.json")
 OUTCOMES = {
     Status.PASSED: "passed",
     Status.LENIENT: "passed",
+    Status.ACCEPTED: "passed",
     Status.FAILED: "failed",
     Status.INCOMPLETE: "failed",
     Status.NOT_EXERCISED: "skipped",
@@ -47,9 +51,12 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, result: RunResult) -> dict[str, Any]:
+    found = result.mark(finding)
     return {
         "rule": finding.rule.id,
+        "code": found.code,
+        "signature": found.signature,
         "key": finding.key,
         "summary": finding.summary,
         "detail": finding.detail,
@@ -57,10 +64,36 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _rule(verdict: RuleVerdict) -> dict[str, Any]:
+def _accepted(item: Accepted, result: RunResult) -> dict[str, Any]:
+    entry = item.entry
+    return {**_finding(item.finding, result), "reason": entry.reason, "expires": entry.expires.isoformat()}
+
+
+def _entry(entry: Entry) -> dict[str, Any]:
+    return {"signature": entry.signature, "reason": entry.reason, "expires": entry.expires.isoformat()}
+
+
+def _baseline(outcome: BaselineOutcome | None) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    return {
+        "path": outcome.path,
+        "today": outcome.today.isoformat(),
+        "accepted": sorted({a.entry.signature for a in outcome.accepted}),
+        "expired": [_entry(entry) for entry in dict.fromkeys(a.entry for a in outcome.expired)],
+        "fixed": [_entry(entry) for entry in outcome.fixed],
+        "unchecked": [_entry(entry) for entry in outcome.unchecked],
+    }
+
+
+def _rule(verdict: RuleVerdict, result: RunResult) -> dict[str, Any]:
     rule = verdict.rule
     failing = verdict.findings if verdict.findings else ()
-    longrepr = "\n".join(f"[{f.rule.id}] {f.summary}" for f in failing) or "\n".join(verdict.unproven) or None
+    longrepr = (
+        "\n".join(f"[{f.rule.id}] {result.mark(f).code} {f.summary}" for f in failing)
+        or "\n".join(verdict.unproven)
+        or None
+    )
     return {
         "$report_type": "TestReport",
         "nodeid": f"qflow::{rule.id}",
@@ -81,8 +114,9 @@ def _rule(verdict: RuleVerdict) -> dict[str, Any]:
         "requests_shown": verdict.requests_shown,
         "why": list(verdict.why),
         "unproven": list(verdict.unproven),
-        "findings": [_finding(f) for f in verdict.findings],
-        "leniencies": [_finding(f) for f in verdict.leniencies],
+        "findings": [_finding(f, result) for f in verdict.findings],
+        "leniencies": [_finding(f, result) for f in verdict.leniencies],
+        "accepted": [_accepted(a, result) for a in result.accepted if a.finding.rule is rule],
     }
 
 
@@ -114,10 +148,17 @@ def lines(result: RunResult) -> list[dict[str, Any]]:
         "settings": dict(info.settings),
         "seed": info.seed,
     }
-    finish = {
+    return [start, *(_rule(verdict, result) for verdict in result.rules), _finish(result)]
+
+
+def _finish(result: RunResult) -> dict[str, Any]:
+    """The SessionFinish line: the verdict, the restore, where the requests went, the baseline."""
+    info = result.info
+    return {
         "$report_type": "SessionFinish",
         "exitstatus": int(result.exit_code),
         "verdict": result.overall.name,
+        "headline": result.headline,
         "reasons": list(result.overall.reasons),
         "failed_rules": list(result.failed_rules),
         "requests": result.requests,
@@ -136,8 +177,8 @@ def lines(result: RunResult) -> list[dict[str, Any]]:
                 for n in result.restore
             ],
         },
+        "baseline": _baseline(result.baseline),
     }
-    return [start, *(_rule(verdict) for verdict in result.rules), finish]
 
 
 def render_json(result: RunResult) -> str:

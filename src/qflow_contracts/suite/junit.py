@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 
 from qflow_contracts.suite.evidence import Finding, Status
 from qflow_contracts.suite.facts import DISTRIBUTION
-from qflow_contracts.suite.restore_notes import RestoreNote
 from qflow_contracts.suite.result import RunResult
 from qflow_contracts.suite.text import one_line, printable
 from qflow_contracts.suite.verdict import RuleVerdict
@@ -15,8 +14,8 @@ SUITE = "QFlow Customers API conformance"
 MESSAGE_LIMIT = 500
 
 
-def _text(finding: Finding) -> str:
-    parts = [f"[{finding.rule.id}] {finding.summary}"]
+def _text(finding: Finding, result: RunResult) -> str:
+    parts = [f"[{finding.rule.id}] {result.mark(finding).code} {finding.summary}"]
     if finding.detail.strip():
         parts.append(finding.detail.rstrip())
     if finding.reproduction:
@@ -24,15 +23,26 @@ def _text(finding: Finding) -> str:
     return printable("\n".join(parts))
 
 
-def _message(findings: tuple[Finding, ...]) -> str:
-    summaries = "; ".join(one_line(finding.summary) for finding in findings)
+def _message(findings: tuple[Finding, ...], result: RunResult) -> str:
+    summaries = "; ".join(f"{result.mark(f).code} {one_line(f.summary)}" for f in findings)
     text = f"{len(findings)} finding(s): {summaries}"
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
-def _testcase(
-    parent: ET.Element, verdict: RuleVerdict, strict: bool, restore: tuple[RestoreNote, ...]
-) -> None:
+def _accepted(verdict: RuleVerdict, result: RunResult) -> list[str]:
+    """The rule's findings the baseline accepted, for the testcase's output."""
+    accepted = [item for item in result.accepted if item.finding.rule is verdict.rule]
+    if not accepted:
+        return []
+    texts = (
+        f"{_text(item.finding, result)}\nAccepted until {item.entry.expires}: {item.entry.reason}"
+        for item in accepted
+    )
+    return ["Accepted by the baseline (not failures):\n\n", "\n\n".join(texts)]
+
+
+def _testcase(parent: ET.Element, verdict: RuleVerdict, result: RunResult) -> None:
+    strict, restore = result.info.strict, result.restore
     rule = verdict.rule
     case = ET.SubElement(
         parent,
@@ -48,12 +58,13 @@ def _testcase(
         ("requests", verdict.requests_shown),
         ("contract", rule.link),
         ("leniencies", str(len(verdict.leniencies))),
+        ("accepted", str(len(verdict.accepted))),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     if verdict.status is Status.FAILED:
         failing = verdict.findings + (verdict.leniencies if strict else ())
-        failure = ET.SubElement(case, "failure", message=_message(failing), type="contract")
-        failure.text = "\n\n".join(_text(finding) for finding in failing)
+        failure = ET.SubElement(case, "failure", message=_message(failing, result), type="contract")
+        failure.text = "\n\n".join(_text(finding, result) for finding in failing)
     elif verdict.status is Status.INCOMPLETE:
         notes = [note.line() for note in restore] or list(verdict.unproven)
         error = ET.SubElement(
@@ -65,11 +76,11 @@ def _testcase(
         error.text = printable("\n".join(notes))
     elif verdict.status in (Status.NOT_EXERCISED, Status.NOT_ASKED):
         ET.SubElement(case, "skipped", message=one_line(f"{verdict.status.value}: {'; '.join(verdict.why)}"))
-    out = []
+    out = _accepted(verdict, result)
     if verdict.leniencies and not strict:
         out.append("Leniency warnings (contract rule 14):\n\n")
-        out.append("\n\n".join(_text(finding) for finding in verdict.leniencies))
-    if verdict.why and verdict.status is Status.PASSED:
+        out.append("\n\n".join(_text(finding, result) for finding in verdict.leniencies))
+    if verdict.why and verdict.status in (Status.PASSED, Status.ACCEPTED):
         out.append("Not fully checked: " + "; ".join(verdict.why))
     if out:
         ET.SubElement(case, "system-out").text = printable("\n".join(out))
@@ -97,6 +108,8 @@ def render_junit(result: RunResult) -> str:
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("verdict", verdict.name),
+        ("headline", result.headline),
+        ("accepted", str(len(result.accepted))),
         ("reasons", "; ".join(verdict.reasons)),
         ("base_url", info.base_url),
         ("seed", "" if info.seed is None else str(info.seed)),
@@ -112,6 +125,6 @@ def render_junit(result: RunResult) -> str:
     ):
         ET.SubElement(properties, "property", name=name, value=one_line(value))
     for rule_verdict in rules:
-        _testcase(suite, rule_verdict, info.strict, result.restore)
+        _testcase(suite, rule_verdict, result)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -38,6 +38,8 @@ from qflow_contracts.rules import Rule
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
+from qflow_contracts.suite.baseline import Baseline, BaselineError
+from qflow_contracts.suite.baseline import load as load_baseline
 from qflow_contracts.suite.console import Console, MaskedStream, terminal
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
 from qflow_contracts.suite.evidence import Evidence, Finding, RunInfo
@@ -109,6 +111,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     the signals, and the preflight reads. Set-up mistakes are a SetupError (one line)."""
     from qflow_contracts.suite.embedded import EmbeddedError, serve_embedded
 
+    baseline = read_baseline(chosen)
     base_url, ids, owned = chosen.base_url, chosen.customer_ids, False
     if base_url is None:
         try:
@@ -119,6 +122,7 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     writable(chosen)
     target = target_for(chosen, base_url=base_url, customer_ids=ids, owned=owned)
     run = open_run(target, out=out)
+    run.baseline = baseline
     run.info.command = target.mask(command)
     run.info.settings = settings_facts(target)
     run.install_signals()
@@ -134,6 +138,16 @@ def start_run(chosen: Settings, stack: ExitStack, *, out: TextIO, command: str =
     if run.console is not None:
         run.console.started()
     return run
+
+
+def read_baseline(chosen: Settings) -> Baseline | None:
+    """The `--baseline` file, read and checked before anything is started (SetupError otherwise)."""
+    if chosen.baseline is None:
+        return None
+    try:
+        return load_baseline(chosen.baseline)
+    except BaselineError as error:
+        raise SetupError(ExitCode.USAGE, str(error)) from None
 
 
 def follow(run: Run) -> None:
@@ -243,6 +257,8 @@ class Run:
     verdict: RestoreVerdict | None = None
     notes: tuple[RestoreNote, ...] = ()
     """Every record the restore left not as found, named."""
+    baseline: Baseline | None = None
+    """The accepted findings the verdict sets apart (`--baseline`)."""
     started: float = field(default_factory=time.monotonic)
     capture: Any = None
     """pytest's capture manager, while pytest runs: lines for the person go past it."""

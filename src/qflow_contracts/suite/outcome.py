@@ -66,7 +66,7 @@ def conclude(run: Run, settings: Settings | None, shown: Console | None) -> Exit
     rules = asked_rules(run.target)
     if run.info.stopped:
         _stopped_early(run, rules)
-    result = judge(run.evidence, run.info, rules, restore=run.notes)
+    result = judge(run.evidence, run.info, rules, restore=run.notes, baseline=run.baseline)
     failure: ReportError | None = None
     if settings is not None:
         try:

@@ -26,21 +26,39 @@ def rule_link(rule: Rule) -> str:
 
 
 def _count(verdict: RuleVerdict) -> str:
-    return str(len(verdict.findings) + (len(verdict.leniencies) if verdict.status is Status.FAILED else 0))
+    found = len(verdict.findings) + (len(verdict.leniencies) if verdict.status is Status.FAILED else 0)
+    return f"{found} (+{len(verdict.accepted)} accepted)" if verdict.accepted else str(found)
 
 
 def _status(verdict: RuleVerdict) -> str:
     return f"**{verdict.status.value.upper()}**" if verdict.status is Status.FAILED else verdict.status.value
 
 
-def _finding(finding: Finding, heading: str) -> list[str]:
-    lines = [f"{heading} {finding.rule.id}: {markdown(finding.summary)}", ""]
+def _finding(finding: Finding, heading: str, result: RunResult, accepted: str = "") -> list[str]:
+    code = result.mark(finding)
+    lines = [f"{heading} {finding.rule.id} {code.code}: {markdown(finding.summary)}", ""]
+    lines += [f"Signature: `{code.signature}`", ""]
+    if accepted:
+        lines += [markdown(accepted), ""]
     lines += [f"[{markdown(finding.rule.title)}]({rule_link(finding.rule)})", ""]
     if finding.detail.strip():
         lines += [fence(finding.detail), ""]
     if finding.reproduction:
         lines += ["Reproduce with (each line a command; paste into a shell):", ""]
         lines += [fence(finding.reproduction, "sh"), ""]
+    return lines
+
+
+def _accepted(result: RunResult) -> list[str]:
+    """The findings the baseline accepted, apart from the failures, each with its expiry."""
+    if result.baseline is None or not result.accepted:
+        return []
+    path = markdown(result.baseline.path)
+    lines = ["## Accepted findings", "", f"Accepted by the baseline {path}: not failures of this run.", ""]
+    for item in result.accepted:
+        lines += _finding(
+            item.finding, "###", result, f"Accepted until {item.entry.expires}: {item.entry.reason}"
+        )
     return lines
 
 
@@ -81,7 +99,7 @@ def _contract(result: RunResult) -> list[str]:
 def render_markdown(result: RunResult) -> str:
     """The report as Markdown."""
     info = result.info
-    lines = [f"# {TITLE}", "", f"**Verdict: {result.overall.name}**", ""]
+    lines = [f"# {TITLE}", "", f"**Verdict: {result.headline}**", ""]
     lines += [f"- {markdown(reason)}" for reason in result.overall.reasons]
     lines += ["", "| | |", "| --- | --- |"]
     lines += [f"| {label} | {markdown(value)} |" for label, value in run_facts(info, result.requests)]
@@ -106,12 +124,13 @@ def render_markdown(result: RunResult) -> str:
     if not result.findings:
         lines += ["None.", ""]
     for finding in result.findings:
-        lines += _finding(finding, "###")
+        lines += _finding(finding, "###", result)
+    lines += _accepted(result)
     if result.leniencies:
         counts = "failures: this run is strict" if info.strict else "warnings, not failures"
         lines += ["## Leniency", "", f"What the server converted instead of refusing ({counts}).", ""]
         for finding in result.leniencies:
-            lines += _finding(finding, "###")
+            lines += _finding(finding, "###", result)
     if result.warnings:
         lines += ["## Warnings", ""] + [f"- {markdown(warning)}" for warning in result.warnings] + [""]
     unchecked = [verdict for verdict in result.rules if verdict.why]

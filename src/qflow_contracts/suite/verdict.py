@@ -41,6 +41,8 @@ class RuleVerdict:
     """What a check of the rule could not prove (the restore's notes, rule 13)."""
     every_request: bool = False
     """The rule is checked on every request of the run (rules 11, 12 and 15): `requests` is all."""
+    accepted: tuple[Finding, ...] = ()
+    """The rule's findings an accepted-findings baseline accepts (not in `findings`)."""
 
     @property
     def requests_shown(self) -> str:
@@ -138,10 +140,13 @@ def _warnings(lenient: list[RuleVerdict]) -> list[str]:
     return lines
 
 
-def overall(evidence: Evidence, info: RunInfo, *, asked: set[Rule]) -> Overall:
+def overall(
+    evidence: Evidence, info: RunInfo, *, asked: set[Rule], rules: list[RuleVerdict] | None = None
+) -> Overall:
     """NOT CONFORMANT on any finding (a leniency counts only when strict), else INCOMPLETE when an
-    asked rule was not exercised or the run stopped early, else CONFORMANT."""
-    rules = verdicts(evidence, info, asked)
+    asked rule was not exercised or the run stopped early, else CONFORMANT. `rules` are the rules'
+    verdicts when already judged (with a baseline's accepted findings set apart)."""
+    rules = verdicts(evidence, info, asked) if rules is None else rules
     failed = [verdict for verdict in rules if verdict.status is Status.FAILED]
     missing = [verdict for verdict in rules if verdict.asked and verdict.status is Status.NOT_EXERCISED]
     unproven = [verdict for verdict in rules if verdict.status is Status.INCOMPLETE]
