@@ -69,3 +69,18 @@ def test_a_failing_read_after_a_patch_starts_with_that_patch() -> None:
     ]
     other = _exchange("GET", "/API/Customers/8")
     assert snippet([other], target, recent=[patch, other]).splitlines() == ["curl GET /API/Customers/8"]
+
+
+def test_the_suites_own_no_cache_headers_are_shown_as_sent_a_credential_never() -> None:
+    """Every GET carries the no-cache pair (the restore's proof reads what the server holds): a
+    reproduction shows them as sent, so it runs as pasted; the credential stays `***`."""
+    import httpx
+
+    from qflow_contracts.suite.exchange import curl_line
+    from qflow_contracts.suite.http import NO_CACHE
+
+    target = Target("http://h/API", (7,), headers={"X-Api-Key": "s3cret-key"})
+    request = httpx.Request("GET", "http://h/API/Customers/7", headers={**dict(NO_CACHE), **target.headers})
+    line = curl_line(request, target)
+    assert "-H 'cache-control: no-cache' -H 'pragma: no-cache'" in line, line
+    assert "-H 'x-api-key: ***'" in line and "s3cret" not in line, line

@@ -24,7 +24,7 @@ from qflow_contracts.rules import Rule
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import Unavailable
 from qflow_contracts.suite.evidence import Evidence
-from qflow_contracts.suite.http import WITHHELD_HEADER
+from qflow_contracts.suite.http import NO_CACHE, WITHHELD_HEADER
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.target import Target
 
@@ -35,6 +35,8 @@ ANSWER_LIMIT = 600
 """Characters of an answer a finding quotes."""
 
 _SKIPPED = {"host", "accept", "accept-encoding", "connection", "user-agent", "content-length"}
+_SHOWN = {"content-type", *(name.lower() for name, _ in NO_CACHE)}
+"""Headers the suite itself sets, never a credential: shown as sent, so the line runs as pasted."""
 
 
 def clip(text: str, limit: int) -> str:
@@ -43,13 +45,14 @@ def clip(text: str, limit: int) -> str:
 
 
 def curl_line(request: httpx.Request, target: Target | None = None) -> str:
-    """A curl command that repeats `request`: every header value but Content-Type shown as `***`,
+    """A curl command that repeats `request`: every header value but the suite's own (Content-Type,
+    the no-cache pair) shown as `***`,
     and the whole line masked with `target.mask` (contract rule 12)."""
     parts = ["curl", "-sS", "-X", request.method, shlex.quote(str(request.url))]
     for name, value in request.headers.items():
         if name.lower() in _SKIPPED:
             continue
-        shown = value if name.lower() == "content-type" else "***"
+        shown = value if name.lower() in _SHOWN else "***"
         parts += ["-H", shlex.quote(f"{name}: {shown}")]
     content = request.content
     if content:
