@@ -145,13 +145,17 @@ def parse(text: str, path: str) -> Baseline:
 
 def load(path: Path) -> Baseline:
     """The baseline file at `path`; BaselineError (one line) when it cannot be read or used."""
+    return parse(_text(path, "--baseline"), str(path))
+
+
+def _text(path: Path, flag: str) -> str:
+    """The UTF-8 text of the file a flag names; BaselineError (one line) when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise BaselineError(f"--baseline {path}: cannot read it ({error.strerror or error})") from None
+        raise BaselineError(f"{flag} {path}: cannot read it ({error.strerror or error})") from None
     except UnicodeDecodeError:
-        raise BaselineError(f"--baseline {path}: not UTF-8 text") from None
-    return parse(text, str(path))
+        raise BaselineError(f"{flag} {path}: not UTF-8 text") from None
 
 
 # ---- the starting file, from a --json report ---------------------------------------------------------
@@ -179,12 +183,7 @@ def reported(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def read_report(path: Path) -> list[dict[str, Any]]:
     """The lines of a `--json` report; BaselineError when it is not one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise BaselineError(f"--from-report {path}: cannot read it ({error.strerror or error})") from None
-    except UnicodeDecodeError:
-        raise BaselineError(f"--from-report {path}: not UTF-8 text") from None
+    text = _text(path, "--from-report")
     try:
         lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     except json.JSONDecodeError as error:
