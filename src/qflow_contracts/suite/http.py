@@ -155,7 +155,6 @@ class SafeTransport(httpx.BaseTransport):
         self.on_request = on_request
         self.on_malformed = on_malformed
         self._own_pool = inner is None
-        self._spent: list[httpx.BaseTransport] = []
         self.inner = inner or _pool()
         self.clock = clock
         self.traffic = Traffic()
@@ -184,10 +183,10 @@ class SafeTransport(httpx.BaseTransport):
                 self._fresh_pool()
 
     def _fresh_pool(self) -> None:
-        """New connections for the restore: the exception that stopped the run (a signal's, raised
-        wherever the main thread was) may have left a pooled connection half-way through an
-        exchange, which would fail every later request on it."""
-        self._spent.append(self.inner)  # closed with the transport: a reader may still be on it
+        """New connections for the restore: an exception that stopped the run may have left a
+        pooled connection half-way through an exchange (a signal's, before the shield; one raised
+        in a worker), which would fail every later request on it. The spent pool is dropped, not
+        closed: a worker may still be on it, and its lock may be held."""
         self.inner = _pool()
 
     def time_left(self) -> float | None:
@@ -436,9 +435,7 @@ class SafeTransport(httpx.BaseTransport):
         return b"".join(chunks)
 
     def close(self) -> None:
-        for pool in (*self._spent, self.inner):
-            with contextlib.suppress(Exception):  # a spent pool may hold a connection left half-way
-                pool.close()
+        self.inner.close()
 
 
 def _pool() -> httpx.BaseTransport:
