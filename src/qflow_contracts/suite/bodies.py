@@ -2,47 +2,29 @@
 
 `Bodies.changes` draws the mutable properties to send (absent, null, falsy or another valid
 value, each as the spec types and limits it); `identity` draws how a body names its record
-(contract rule 4); `refusal` builds an invalid body of one kind (contract rule 8); `leniency`
-builds a body with one of the conversions Json.NET makes (contract rule 14) and says what a
-server that converts it must store. Nothing here sends a request.
+(contract rule 4); `refusal` makes a valid body invalid in one of the ways `refusals.REFUSALS`
+registers (contract rule 8); `leniency` tries one of the conversions `conversions.LENIENCIES`
+registers (contract rule 14) on a property the policy lets it change. Nothing here sends a request.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
 from qflow_contracts.suite import strategies as vs
+from qflow_contracts.suite.conversions import LENIENCIES, WORD_LENGTH, Conversion, Leniency, Spot
 from qflow_contracts.suite.model import BOOLEAN, DATE, DICTIONARY, INTEGER, STRING, Facts
 from qflow_contracts.suite.policy import Policy
+from qflow_contracts.suite.refusals import REFUSALS, Draft, Refusal
 
 UNKNOWN_EXT_REF = "qflow-contracts-no-such-type"
 """An external reference no customer-id type has (checked against the given customers')."""
 
 UNKNOWN_PROPERTY = "QflowContractsUnknownProperty"
 """A property no Customer has: a server ignores it (contract rule 9)."""
-
-REFUSALS = ("too-long", "out-of-range", "wrong-type", "not-object", "not-json", "overflow", "media-type")
-"""The ways a PATCH body is invalid (contract rule 8): a bad property, then the whole body."""
-
-LENIENCIES = (
-    "integer-as-string",
-    "fraction-as-integer",
-    "number-as-string",
-    "boolean-as-string",
-    "number-as-boolean",
-    "string-as-boolean",
-    "number-as-dictionary-value",
-    "name-in-another-case",
-    "json-with-comments",
-    "json-with-single-quotes",
-)
-"""The conversions Json.NET makes where the spec wants another type (contract rule 14)."""
-
 
 KEYED, INDEXED = "keyed", "indexed"
 """The two ways a form carries a dictionary (contract rule 10)."""
@@ -84,32 +66,6 @@ def form_applied(body: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
         else:
             applied[name] = value
     return applied, blank
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """An invalid PATCH: its bytes, media type, the statuses it must get and what is wrong."""
-
-    content: bytes
-    content_type: str
-    statuses: tuple[int, ...]
-    kind: str
-    key: str
-    """The kind and, for a bad property, the kind of that property (a finding's key)."""
-
-
-@dataclass(frozen=True)
-class Leniency:
-    """A body with one Json.NET conversion: what is sent, and what a converting server stores."""
-
-    content: bytes
-    kind: str
-    name: str
-    sent: Any
-    stored: tuple[Any, ...]
-    """The values a server that converts must store for `name` (any of them)."""
-    applied: dict[str, Any]
-    """The body as the model applies it when the server converts."""
 
 
 class Bodies:
@@ -292,117 +248,36 @@ class Bodies:
         name: str | None = None,
         values: st.SearchStrategy[Any] | None = None,
     ) -> Refusal | None:
-        """`body` (valid changes of `cid`) made invalid in the way `kind` says (for a bad property:
-        `name`, or one drawn, with a value drawn from `values` when given); None when the policy
-        leaves nothing to make invalid that way."""
-        if kind in vs.INVALID_FLAVOURS:
-            names = self.invalid_names(cid, kind)
-            if not names:
-                return None
-            name = name or data.draw(st.sampled_from(names), label="invalid property")
-            strategy = values if values is not None else vs.invalid_value_for(self.facts, name, kind)
-            body = {**body, name: data.draw(strategy, label=f"invalid {name}")}
-            return Refusal(_json(body), "application/json", (400,), kind, f"{kind}:{self.facts.kind(name)}")
-        if kind == "not-object":
-            shape = data.draw(st.sampled_from(["array", "string", "number"]), label="shape")
-            document: Any = {"array": [body], "string": json.dumps(body), "number": cid}[shape]
-            return Refusal(_json(document), "application/json", (400,), kind, f"{kind}:{shape}")
-        if kind == "not-json":
-            return Refusal(_json(body)[:-1], "application/json", (400,), kind, kind)
-        if kind == "overflow":
-            return Refusal(_json({**body, "CustomerId": cid + 2**32}), "application/json", (400,), kind, kind)
-        media = data.draw(st.sampled_from(["text/plain", "application/octet-stream"]), label="media type")
-        return Refusal(_json(body), media, (415,), kind, kind)
+        """`body` (valid changes of `cid`) made invalid in the way `kind` says (`REFUSALS`; for a
+        bad property: `name`, or one drawn, with a value drawn from `values` when given); None
+        when the policy leaves nothing to make invalid that way."""
+        names = self.invalid_names(cid, kind) if kind in vs.INVALID_FLAVOURS else ()
+        draft = Draft(cid, body, self.facts, names, name, values)
+        return REFUSALS[kind].refusal(data, draft)
 
     # ---- Json.NET's conversions (contract rule 14) -------------------------------------------------
 
     def leniency(self, data: st.DataObject, cid: int, kind: str, known_keys: list[str]) -> Leniency | None:
-        """A PATCH of `cid` by CustomerId with one Json.NET conversion; None when the policy leaves
-        no property to try it on."""
-        strings = [n for n in self.policy.settable(cid, (STRING,)) if (self.facts.max_length(n) or 99) >= 5]
-        pick = {
-            "integer-as-string": self.policy.settable(cid, (INTEGER,)),
-            "fraction-as-integer": self.policy.settable(cid, (INTEGER,)),
-            "number-as-string": strings,
-            "boolean-as-string": strings,
-            "number-as-boolean": self.policy.settable(cid, (BOOLEAN,)),
-            "string-as-boolean": self.policy.settable(cid, (BOOLEAN,)),
-            "name-in-another-case": strings,
-            "json-with-comments": strings,
-            "json-with-single-quotes": strings,
-        }
-        if kind == "number-as-dictionary-value":
-            return self._dictionary_number(data, cid, known_keys)
-        names = pick[kind]
+        """A PATCH of `cid` by CustomerId with the conversion `kind` (`LENIENCIES`) on a property
+        the policy lets it change; None when there is none."""
+        conversion = LENIENCIES[kind]
+        if conversion.kind == DICTIONARY:
+            return self._dictionary_leniency(data, cid, conversion, known_keys)
+        names = self.policy.settable(cid, (conversion.kind,))
+        if conversion.kind == STRING:  # one that holds the word a text conversion sends
+            names = [n for n in names if (limit := self.facts.max_length(n)) is None or limit >= WORD_LENGTH]
         if not names:
             return None
         name = data.draw(st.sampled_from(names), label=f"{kind} property")
-        if kind in ("name-in-another-case", "json-with-comments", "json-with-single-quotes"):
-            return self._text_conversion(data, cid, kind, name)
-        return self._value_conversion(data, cid, kind, name)
+        return conversion.probe(data, Spot(cid, name, self.facts))
 
-    def _value_conversion(self, data: st.DataObject, cid: int, kind: str, name: str) -> Leniency:
-        """A value of another JSON type than the property's, which Json.NET converts."""
-        head = {"CustomerId": cid}
-        if kind == "integer-as-string":
-            value = data.draw(vs.integer_values(*self.facts.int_range(name)), label=name)
-            return Leniency(
-                _json({**head, name: str(value)}), kind, name, str(value), (value,), {name: value}
-            )
-        if kind == "fraction-as-integer":
-            value = data.draw(vs.integer_values(*self.facts.int_range(name)), label=name)
-            high = self.facts.int_range(name)[1]
-            fraction = value + 0.25 if value < high else value - 0.25  # rounds to `value`, no tie
-            return Leniency(_json({**head, name: fraction}), kind, name, fraction, (value,), {name: value})
-        if kind == "number-as-string":
-            number = data.draw(st.integers(0, 99999), label=name)
-            return Leniency(
-                _json({**head, name: number}), kind, name, number, (str(number),), {name: str(number)}
-            )
-        if kind == "boolean-as-string":
-            flag = data.draw(st.booleans(), label=name)
-            stored = (str(flag), str(flag).lower())
-            return Leniency(_json({**head, name: flag}), kind, name, flag, stored, {name: str(flag)})
-        if kind == "number-as-boolean":
-            number = data.draw(st.sampled_from([0, 1]), label=name)
-            return Leniency(
-                _json({**head, name: number}), kind, name, number, (bool(number),), {name: bool(number)}
-            )
-        if kind == "string-as-boolean":
-            text = data.draw(st.sampled_from(["true", "false", "True", "False"]), label=name)
-            flag = text.lower() == "true"
-            return Leniency(_json({**head, name: text}), kind, name, text, (flag,), {name: flag})
-        raise ValueError(f"no value conversion {kind!r}")
-
-    def _text_conversion(self, data: st.DataObject, cid: int, kind: str, name: str) -> Leniency:
-        """A string property in a body Json.NET reads and strict JSON does not."""
-        head = {"CustomerId": cid}
-        word = data.draw(st.text("abcdefghijklmnopqrstuvwxyz0123456789 ", min_size=1, max_size=5), label=name)
-        if kind == "name-in-another-case":
-            other = name.lower() if name.lower() != name else name.upper()
-            return Leniency(_json({**head, other: word}), kind, name, word, (word,), {name: word})
-        if kind == "json-with-comments":
-            content = f'/* qflow */ {{"CustomerId": {cid}, // the record\n "{name}": {json.dumps(word)} }}'
-            return Leniency(content.encode("utf-8"), kind, name, word, (word,), {name: word})
-        content = f"{{'CustomerId': {cid}, '{name}': '{word}'}}"
-        return Leniency(content.encode("utf-8"), kind, name, word, (word,), {name: word})
-
-    def _dictionary_number(self, data: st.DataObject, cid: int, known_keys: list[str]) -> Leniency | None:
+    def _dictionary_leniency(
+        self, data: st.DataObject, cid: int, conversion: Conversion, known_keys: list[str]
+    ) -> Leniency | None:
         for name in self.facts.of_kind(DICTIONARY):
             keys = sorted(set(self.policy.original_keys(cid, name)) | set(known_keys))
             if self.policy.may_add_keys:
                 keys = keys or ["qflow-number"]
-            if not keys:
-                continue
-            key = data.draw(st.sampled_from(keys), label=f"{name} key")
-            number = data.draw(st.integers(0, 9999), label="number")
-            content = _json({"CustomerId": cid, name: {key: number}})
-            kind = "number-as-dictionary-value"
-            return Leniency(
-                content, kind, name, {key: number}, ({key: str(number)},), {name: {key: str(number)}}
-            )
+            if keys:
+                return conversion.probe(data, Spot(cid, name, self.facts, tuple(keys)))
         return None
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")

@@ -24,8 +24,9 @@ from qflow_client.types import UNSET, Unset
 
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite import model
-from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, Leniency, Refusal, form_pairs
+from qflow_contracts.suite.bodies import FORM_ENCODINGS, INDEXED, KEYED, Bodies, form_pairs
 from qflow_contracts.suite.checks import Broken, Checks
+from qflow_contracts.suite.conversions import Leniency
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.exchange import Exchange, Server, clip, read_line, snippet
@@ -33,6 +34,7 @@ from qflow_contracts.suite.guard import named_customers
 from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
+from qflow_contracts.suite.refusals import Refusal
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.zone import Judgement, Zone
 

@@ -213,7 +213,7 @@ def invalid_value_for(facts: Facts, name: str, flavour: str = "wrong-type") -> s
     """Values of `name` every server must refuse with 400 (contract rules 8 and 14).
 
     Too long, out of range, or of a type no Json.NET conversion accepts (a conversion Json.NET
-    makes, such as `"1"` for an integer, is leniency: see `bodies.LENIENCIES`).
+    makes, such as `"1"` for an integer, is leniency: see `conversions.LENIENCIES`).
     """
     if flavour == "too-long":
         limit = facts.max_length(name)
