@@ -338,3 +338,32 @@ def test_a_restore_with_nothing_changed_sends_nothing(tmp_path: Path) -> None:
     with httpx.Client(base_url="http://h/API/", transport=transport) as http:
         assert restore(http, read(path), lambda text: text).ok
     assert os.path.getsize(path) > 0
+
+
+def test_a_value_the_server_will_not_take_keeps_no_other_from_going_back(tmp_path: Path) -> None:
+    """The server holds a Sex of 64 (outside the spec) and refuses any PATCH carrying it: the
+    restore's whole PATCH is refused, so each slot goes back alone; only Sex is named."""
+    original = {**ORIGINAL, "Sex": 64}
+    path = tmp_path / "j.jsonl"
+    journal = Journal(path)
+    journal.start("http://h/API", (7,), ())
+    journal.original(7, original, b"")
+    journal.change("application/json", json.dumps({"CustomerId": 7, "FirstName": "Bo", "Sex": 1}).encode())
+    journal.close()
+    current = {**original, "FirstName": "Bo", "Sex": 1}
+    inner = _server(current)
+
+    def refuse_64(request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and json.loads(request.content).get("Sex") == 64:
+            return httpx.Response(400, json={"Message": "The request is invalid."})
+        return inner.handle_request(request)
+
+    transport = SafeTransport(
+        rate_limit=None, request_timeout=5, max_answer_bytes=1 << 20, inner=httpx.MockTransport(refuse_64)
+    )
+    with httpx.Client(base_url="http://h/API/", transport=transport) as http:
+        verdict = restore(http, read(path), lambda text: text)
+    assert current["FirstName"] == "Ann" and current["Sex"] == 1
+    assert [(p.customer_id, p.name) for p in verdict.problems] == [(7, "Sex")]
+    assert "Sex alone: HTTP 400" in verdict.problems[0].line()
+    assert not verdict.ok and verdict.restored == []

@@ -419,3 +419,21 @@ def test_a_property_read_with_a_replacement_character_is_never_written_on_a_depl
     mock = Target(base_url="http://h/API", customer_ids=(1,), owned=True)
     owned = MachinePolicy(mock, load_facts(), {1: record})
     assert owned.may_set(1, "Notes")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("Sex", 64), ("Sex", True), ("FirstName", "x" * 51), ("FirstName", "\U0001f600" * 26), ("IsActive", 1)],
+)
+def test_a_value_a_patch_could_not_put_back_is_never_written_on_a_deployment(
+    name: str, value: object
+) -> None:
+    """A server may hold a value outside the spec (a Sex of 64, a name over its length in UTF-16
+    units): the restore's PATCH would be refused, so the run never changes it."""
+    record = {"CustomerId": 1, "PersonalId": "P1", "FirstName": "Ann", "IsActive": True, name: value}
+    policy = MachinePolicy(Target(base_url="http://h/API", customer_ids=(1,)), load_facts(), {1: record})
+    assert not policy.may_set(1, name)
+    assert name not in policy.settable(1)
+    assert not policy.allowed({"CustomerId": 1, name: record[name]})
+    other = "LastName" if name == "FirstName" else "FirstName"
+    assert policy.may_set(1, other) or record.get(other) is None

@@ -118,6 +118,29 @@ class Facts:
                 wrong.add(str(path[0]))
         return wrong
 
+    def writable(self, name: str, value: Any) -> bool:
+        """Whether a PATCH may carry `value` for the mutable property `name`: valid in the request
+        schema, and a string within its `maxLength` in UTF-16 code units too (a .NET server counts
+        those). A value a server holds outside them cannot be put back by PATCH."""
+        validator = self.request_validators.get(name)
+        if validator is None or not validator.is_valid(value):
+            return False
+        limit = self.max_length(name)
+        return not isinstance(value, str) or limit is None or len(value.encode("utf-16-le")) // 2 <= limit
+
+    @cached_property
+    def request_validators(self) -> dict[str, OAS30Validator]:
+        """Compiled validators of each property of the spec's request schema."""
+        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
+        registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+        resolver = registry.resolver()
+        found: dict[str, OAS30Validator] = {}
+        for name in self.request:
+            pointer = f"{_SPEC_URI}#/components/schemas/{spec_module.REQUEST_SCHEMA}/properties/{name}"
+            schema = resolver.lookup(pointer).contents
+            found[name] = OAS30Validator(schema, registry=registry, format_checker=oas30_format_checker)
+        return found
+
     @cached_property
     def validators(self) -> dict[str, OAS30Validator]:
         """Compiled validators of the spec's `Customer` and `Error` schemas."""

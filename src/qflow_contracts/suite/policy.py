@@ -101,7 +101,9 @@ class Policy:
             return False
         if isinstance(value, str) and UNREADABLE in value:
             return False  # perhaps a lone surrogate the transport could only read as U+FFFD
-        return self.facts.kind(name) != DATE or model.sendable_date(value)
+        if self.facts.kind(name) == DATE:
+            return model.sendable_date(value)
+        return self.facts.writable(name, value)  # not a value the server holds outside the spec
 
     def settable(self, cid: int, kinds: tuple[str, ...] | None = None) -> list[str]:
         """The mutable properties (of these kinds) `cid` may be given a value for, dictionaries aside."""

@@ -394,8 +394,7 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
             if not verdict.problems:
                 verdict.untouched.append(cid)
             return verdict
-        response = http.patch("Customers", json=_patch_body(cid, body))
-        answer = _answered(response, cid)
+        answer, status = _send(http, cid, body)
         now, _ = read_record(http, cid)
         names = customer.names(current, now, *([answer] if answer else []))
         if answer is not None and _unexplained(customer.original, current, answer, now, names):
@@ -415,11 +414,32 @@ def _restore_one(http: httpx.Client, customer: _Customer, pause: float) -> Resto
     except (UnreadableCustomer, UnsafeRequest) as error:
         customer.problem("", None, Why.UNREADABLE, str(error))
         return verdict
-    status = "" if answer is not None else f"the restore's PATCH answered HTTP {response.status_code}"
     _prove(customer, current, now, body, names, status)
     if not verdict.problems:
         verdict.restored.append(cid)
     return verdict
+
+
+def _send(http: httpx.Client, cid: int, body: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """PATCH the slots of `body` back: the record the server answered (None when it answered no
+    record) and why not, when it did not. A PATCH refused whole with 400 is sent again slot by
+    slot, so that one value the server will not take keeps no other from going back."""
+    response = http.patch("Customers", json=_patch_body(cid, body))
+    answer = _answered(response, cid)
+    if answer is not None:
+        return answer, ""
+    status = f"the restore's PATCH answered HTTP {response.status_code}"
+    if response.status_code != 400 or len(body) < 2:
+        return None, status
+    refused: list[str] = []
+    for slot, value in body.items():
+        alone = http.patch("Customers", json=_patch_body(cid, {slot: value}))
+        answered = _answered(alone, cid)
+        if answered is None:
+            refused.append(f"{slot} alone: HTTP {alone.status_code}")
+        else:
+            answer = answered
+    return answer, f"{status}; {', '.join(refused)}" if refused else ""
 
 
 def _answered(response: httpx.Response, cid: int) -> dict[str, Any] | None:
