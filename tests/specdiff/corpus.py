@@ -131,6 +131,22 @@ def _q(name: str) -> Callable[[Doc], Doc]:
     return lambda doc: param(doc, name)["schema"]
 
 
+def _param(name: str) -> Callable[[Doc], Doc]:
+    return lambda doc: param(doc, name)
+
+
+def _ok(doc: Doc) -> Doc:
+    """GET's 200 answer."""
+    found: Doc = get_op(doc)["responses"]["200"]
+    return found
+
+
+def replace_security(doc: Doc) -> None:
+    """The optional API key replaced by a required bearer token."""
+    doc["components"]["securitySchemes"]["bearer"] = {"type": "http", "scheme": "bearer"}
+    doc["security"] = [{"bearer": []}]
+
+
 MUTATIONS = [
     # additions
     Mutation(
@@ -601,5 +617,123 @@ MUTATIONS = [
     ),
     Mutation(
         "only info.version raised", set_key(lambda d: d["info"], "version", "1.0.1"), NO_CHANGE, "none", None
+    ),
+    # every rule of the registry (specdiff/rules.py) has a mutation that calls for it
+    Mutation(
+        "security replaced by another scheme",
+        replace_security,
+        CLIENTS,
+        "major",
+        "api-security-changed",
+    ),
+    Mutation(
+        "title changed", set_key(lambda d: d["info"], "title", "QFlow"), COMPATIBLE, "patch", "info-changed"
+    ),
+    Mutation(
+        "query parameter becomes required",
+        set_key(_param("idType"), "required", True),
+        CLIENTS,
+        "major",
+        "request-parameter-became-required",
+    ),
+    Mutation(
+        "query parameter becomes optional",
+        set_key(_param("idType"), "required", False),
+        SERVERS,
+        "minor",
+        "request-parameter-became-optional",
+        base=set_key(_param("idType"), "required", True),
+    ),
+    Mutation(
+        "query parameter style changed",
+        set_key(_param("idType"), "style", "spaceDelimited"),
+        CLIENTS,
+        "major",
+        "request-parameter-style-changed",
+    ),
+    Mutation(
+        "request body removed", drop_key(patch_op, "requestBody"), CLIENTS, "major", "request-body-removed"
+    ),
+    Mutation(
+        "required request body added",
+        set_key(get_op, "requestBody", {"required": True, "content": {"application/json": {"schema": {}}}}),
+        CLIENTS,
+        "major",
+        "request-body-added-required",
+    ),
+    Mutation(
+        "optional request body added",
+        set_key(get_op, "requestBody", {"content": {"application/json": {"schema": {}}}}),
+        COMPATIBLE,
+        "minor",
+        "request-body-added",
+    ),
+    Mutation(
+        "request body becomes required",
+        set_key(lambda d: patch_op(d)["requestBody"], "required", True),
+        CLIENTS,
+        "major",
+        "request-body-became-required",
+        base=set_key(lambda d: patch_op(d)["requestBody"], "required", False),
+    ),
+    Mutation(
+        "response header added",
+        set_key(_ok, "headers", {"X-Trace": {"schema": {"type": "string"}}}),
+        COMPATIBLE,
+        "minor",
+        "response-header-added",
+    ),
+    Mutation(
+        "response header removed",
+        drop_key(_ok, "headers"),
+        CLIENTS,
+        "major",
+        "response-header-removed",
+        base=set_key(_ok, "headers", {"X-Trace": {"schema": {"type": "string"}}}),
+    ),
+    Mutation(
+        "request property schema replaced by a boolean schema",
+        lambda d: schema(d, "CustomerUpdate")["properties"].__setitem__("Notes", True),
+        CLIENTS,
+        "major",
+        "request-property-schema-changed",
+    ),
+    Mutation(
+        "request integer widened to number",
+        set_key(_p("CustomerUpdate", "Sex"), "type", "number"),
+        CLIENTS,  # the client's model field changes type, whatever the direction
+        "major",
+        "request-property-type-generalized",
+    ),
+    Mutation(
+        "answer integer format narrowed to int32",
+        set_key(_p("Customer", "CustomerId"), "format", "int32"),
+        SERVERS,
+        "minor",
+        "response-property-format-narrowed",
+        base=set_key(_p("Customer", "CustomerId"), "format", "int64"),
+    ),
+    Mutation(
+        "request maximum made exclusive",
+        set_key(_p("CustomerUpdate", "Sex"), "exclusiveMaximum", True),
+        CLIENTS,
+        "major",
+        "request-property-exclusive-max-set",
+    ),
+    Mutation(
+        "request maximum made inclusive",
+        drop_key(_p("CustomerUpdate", "Sex"), "exclusiveMaximum"),
+        SERVERS,
+        "minor",
+        "request-property-exclusive-max-unset",
+        base=set_key(_p("CustomerUpdate", "Sex"), "exclusiveMaximum", True),
+    ),
+    Mutation(
+        "request enum removed",
+        drop_key(_p("CustomerUpdate", "Sex"), "enum"),
+        SERVERS,
+        "minor",
+        "request-property-enum-unset",
+        base=set_key(_p("CustomerUpdate", "Sex"), "enum", [0, 1, 2]),
     ),
 ]

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from qflow_contracts.specdiff import Audience, Bump, compare
-from qflow_contracts.specdiff.model import Verdict, parse_version
+from qflow_contracts.specdiff.model import CLIENTS as CLIENTS_BROKEN
+from qflow_contracts.specdiff.model import Verdict, classified, parse_version
+from qflow_contracts.specdiff.rules import RULES, rule_of
 from tests.specdiff.corpus import CLIENTS, COMPATIBLE, MUTATIONS, NO_CHANGE, SERVERS, Mutation
 
 
@@ -89,3 +91,15 @@ def test_a_major_change_suggests_the_next_major(spec: dict[str, Any]) -> None:
         f"{major + 1}.0.0",
         False,
     )
+
+
+def test_every_rule_of_the_registry_is_called_for_by_a_mutation(spec: dict[str, Any]) -> None:
+    """The registry names only rules spec-diff gives, and the corpus checks each of them."""
+    called = {rule_of(change.rule).pattern for m in MUTATIONS for change in _diff(spec, m).changes}
+    assert [rule.pattern for rule in RULES if rule.pattern not in called] == []
+
+
+def test_a_rule_id_nobody_registered_is_refused() -> None:
+    with pytest.raises(KeyError, match="no registered rule"):
+        classified("request-property-made-up-kind-of-change-", "Customer.Notes", "made up", CLIENTS_BROKEN)
+    assert rule_of("request-property-max-length-decreased").title == "a bound lowered"

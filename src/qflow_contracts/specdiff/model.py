@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 
+from qflow_contracts.specdiff.rules import rule_of
+
 
 class Audience(Enum):
     """Who a change can break."""
@@ -74,7 +76,9 @@ class Change:
 def classified(
     rule: str, where: str, text: str, breaks: frozenset[Audience], bump: Bump | None = None
 ) -> Change:
-    """A change; its bump is major when it breaks clients, else minor unless given."""
+    """A change of the registered `rule` (`rules.RULES`; any other id is refused with KeyError);
+    its bump is major when it breaks clients, else minor unless given."""
+    rule_of(rule)
     if bump is None:
         bump = Bump.MAJOR if Audience.CLIENTS in breaks else Bump.MINOR
     return Change(rule, where, text, breaks, bump)
