@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
+from qflow_contracts.int32 import INT32_MAX, is_int32, wrap32
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import UnsafeRequest
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.targeting import Pair, Proofs
 
-INT32_MAX = 2**31 - 1
 RESERVED_EXT_REF = "qflow-contracts-"
 """An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
 given PersonalId up under a type that does not exist."""
@@ -161,7 +161,7 @@ class Guard:
         ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
         type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
         id_type = _number(type_text) or 0
-        if not -(2**31) <= id_type <= INT32_MAX:
+        if not is_int32(id_type):
             id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
         return ext, id_type
 
@@ -255,8 +255,7 @@ class Guard:
     def _check_customer_id(self, value: int) -> bool:
         """True when `value` targets a given customer, False when it targets nobody (<= 0); a number
         beyond 32 bits counts as the one it wraps to (a server that truncates would use that)."""
-        if not -(2**31) <= value <= INT32_MAX:
-            value = (value + 2**31) % 2**32 - 2**31
+        value = wrap32(value)
         if value <= 0:
             return False
         if value in self.patchable:

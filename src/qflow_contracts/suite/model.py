@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from qflow_contracts import spec as spec_module
+from qflow_contracts.int32 import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from qflow_contracts.resources import spec_path
 from qflow_contracts.rules import Rule
 from qflow_contracts.spec import Property
@@ -96,9 +97,9 @@ class Facts:
     def int_range(self, name: str) -> tuple[int, int]:
         """The inclusive range of the integer property `name` in a request (32 bits unless narrower)."""
         prop = self.request.get(name) or self.prop(name)
-        low, high = -(2**31), 2**31 - 1
+        low, high = INT32_MIN, INT32_MAX
         if prop.format == "int64":
-            low, high = -(2**63), 2**63 - 1
+            low, high = INT64_MIN, INT64_MAX
         return (
             low if prop.minimum is None else max(low, int(prop.minimum)),
             high if prop.maximum is None else min(high, int(prop.maximum)),

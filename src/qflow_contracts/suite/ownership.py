@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qflow_contracts.int32 import wrap32
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.slots import (
@@ -113,7 +114,7 @@ def targets(bodies: list[dict[str, Any]], originals: Mapping[int, Mapping[str, A
             if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
                 number = int(value)
             if number is not None:
-                number = (number + 2**31) % 2**32 - 2**31
+                number = wrap32(number)
                 if number in originals and number not in found:
                     found.append(number)
     if found:
