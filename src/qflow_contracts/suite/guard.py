@@ -24,17 +24,13 @@ from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import UnsafeRequest
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.targeting import Pair, Proofs
+from qflow_contracts.suite.targets import identifiers, lenient_int, read_integer, values_of
 
 RESERVED_EXT_REF = "qflow-contracts-"
 """An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
 given PersonalId up under a type that does not exist."""
-NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)", re.IGNORECASE)
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
-
-
-def _number(text: str) -> int | None:
-    return int(text) if NUMBER.fullmatch(text) and text.strip().lstrip("+-").isascii() else None
 
 
 CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,39}")
@@ -65,31 +61,6 @@ def names_nobody(value: str) -> bool:
                 unsigned = reading % 2**bits
                 readings |= {unsigned, unsigned - 2**bits if unsigned >= 2 ** (bits - 1) else unsigned}
     return not any(0 < reading <= INT32_MAX for reading in readings)
-
-
-def _positive_int(value: object) -> int | None:
-    """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
-    a boolean (1 or 0), a string of digits; None for anything else."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        if NUMBER.fullmatch(value):
-            return _number(value)
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return int(number) if number == number and number.is_integer() else None
-    return None
-
-
-def _ci(mapping: Mapping[str, Any], name: str) -> list[Any]:
-    """Every value of `name` in `mapping`, names compared regardless of case (as Json.NET does)."""
-    return [value for key, value in mapping.items() if isinstance(key, str) and key.lower() == name.lower()]
 
 
 @dataclass
@@ -160,7 +131,7 @@ class Guard:
         query = urllib.parse.parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
         ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
         type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
-        id_type = _number(type_text) or 0
+        id_type = read_integer(type_text) or 0
         if not is_int32(id_type):
             id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
         return ext, id_type
@@ -190,14 +161,10 @@ class Guard:
     @staticmethod
     def _body_pairs(body: Mapping[str, Any]) -> list[Pair]:
         """The pairs a PATCH body targets by, when no positive CustomerId selects its record."""
-        if any((_positive_int(v) or 0) > 0 for v in _ci(body, "CustomerId")):
+        named = identifiers(body)
+        if named.by_customer_id:
             return []
-        pids = [str(p) for p in _ci(body, "PersonalId") if p not in (None, "")]
-        types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-        exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-        if types:
-            return [("type", pid, t) for pid in pids for t in types]
-        return [("extref", pid, e) for pid in pids for e in exts]
+        return [pair for pid in named.personal_ids for pair in named.pairs(pid)]
 
     def observe(self, request: httpx.Request, status: int, content: bytes) -> None:
         """Read an answer for what it proves of the targeting of a pair (`suite/targeting.py`)."""
@@ -207,8 +174,8 @@ class Guard:
 
     def _check_get(self, id_value: str, request: httpx.Request) -> None:
         ext, id_type = self._get_query(request)
-        number = _number(id_value)
-        if number is not None and number in self.readable and not ext and id_type <= 0:
+        as_number = read_integer(id_value)
+        if as_number is not None and as_number in self.readable and not ext and id_type <= 0:
             return
         if ext:
             if (id_value, ext) in self.by_ext or len(id_value) > self.personal_id_max:
@@ -218,7 +185,7 @@ class Guard:
         elif id_type > 0:
             if (id_value, id_type) in self.by_type or len(id_value) > self.personal_id_max:
                 return
-        elif number is None:
+        elif as_number is None:
             return  # not a number: no CustomerId
         elif names_nobody(id_value):
             return  # 0, negative or beyond 32 bits however a server cuts it: no CustomerId
@@ -263,30 +230,23 @@ class Guard:
         raise UnsafeRequest(f"PATCH of customer {value}, who was not given")
 
     def _check_body(self, body: Mapping[str, Any]) -> None:
-        targeted = False
-        for value in _ci(body, "CustomerId"):
-            number = _positive_int(value)
-            if number is not None and self._check_customer_id(number):
-                targeted = True
-        if targeted:
+        named = identifiers(body)
+        targeted = [self._check_customer_id(cid) for cid in named.customer_ids]
+        if any(targeted):
             return
-        pids = [p for p in _ci(body, "PersonalId") if p not in (None, "")]
-        if not pids:
-            return  # no identifier: a conformant server answers 400
-        for pid in pids:
-            pid = str(pid)
+        for pid in named.personal_ids:  # none: no identifier, a conformant server answers 400
             if len(pid) > self.personal_id_max:
                 continue
-            types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-            exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-            if types:
-                if all((pid, t) in self.by_type for t in types):
-                    self._check_proven(body, [("type", pid, t) for t in types])
-                    continue
-            elif exts and all((pid, e) in self.by_ext for e in exts):
-                self._check_proven(body, [("extref", pid, e) for e in exts])
+            pairs = named.pairs(pid)
+            if pairs and all(self._known(pair) for pair in pairs):
+                self._check_proven(body, pairs)
                 continue
             raise UnsafeRequest(f"PATCH by PersonalId {pid!r} may target a customer not given")
+
+    def _known(self, pair: Pair) -> bool:
+        """Whether `pair` is one of a given customer's (PersonalId, type) pairs."""
+        mode, pid, key = pair
+        return (pid, key) in (self.by_type if mode == "type" else self.by_ext)
 
     def _check_proven(self, body: Mapping[str, Any], pairs: list[Pair]) -> None:
         """A PATCH by a pair that changes something: only once the pair is proven."""
@@ -298,7 +258,7 @@ class Guard:
             raise UnsafeRequest(f"PATCH by PersonalId {pair[1]!r} ({pair[0]}) not proven to target: {why}")
 
     def _check_text(self, text: str) -> None:
-        found = [_number(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
+        found = [read_integer(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
         targeted = any(n is not None and self._check_customer_id(n) for n in found)
         if not targeted and PERSONAL_ID_IN_TEXT.search(text):
             raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
@@ -340,7 +300,7 @@ def named_customers(content: bytes) -> list[int]:
             pending.extend((item, depth + 1, top) for item in node)
         elif isinstance(node, dict):
             if isinstance(node, dict):  # any object naming a CustomerId may be a record
-                found += [n for n in map(_positive_int, _ci(node, "CustomerId")) if n is not None]
+                found += [n for n in map(lenient_int, values_of(node, "CustomerId")) if n is not None]
             # a CustomProperties dictionary's keys are the customer's data, not a record's properties
             pending.extend(
                 (value, depth + 1, False)

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qflow_contracts.int32 import wrap32
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.slots import (
@@ -31,6 +30,7 @@ from qflow_contracts.suite.slots import (
     slot_value,
     stored_as,
 )
+from qflow_contracts.suite.targets import targets
 
 INDEXED = "].key"
 """MVC's indexed form of a dictionary: `CustomProperties[0].Key=k&CustomProperties[0].Value=v`."""
@@ -99,33 +99,6 @@ def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, 
         for pair in indexed.values():
             if "key" in pair and pair.get("value") is not None:
                 found[key_slot(str(pair["key"]))] = pair["value"]
-    return found
-
-
-def targets(bodies: list[dict[str, Any]], originals: Mapping[int, Mapping[str, Any]]) -> list[int]:
-    """The given customers a PATCH body may change: the one its CustomerId names, else every one
-    with its PersonalId (contract rule 4; a number beyond 32 bits counts as the one it wraps to)."""
-    found: list[int] = []
-    for body in bodies:
-        for key, value in body.items():
-            if not isinstance(key, str) or key.lower() != "customerid":
-                continue
-            number = value if isinstance(value, int) and not isinstance(value, bool) else None
-            if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-                number = int(value)
-            if number is not None:
-                number = wrap32(number)
-                if number in originals and number not in found:
-                    found.append(number)
-    if found:
-        return found
-    for body in bodies:
-        pid = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "personalid"), None)
-        if pid in (None, ""):
-            continue
-        for cid, record in originals.items():
-            if record.get("PersonalId") == str(pid) and cid not in found:
-                found.append(cid)
     return found
 
 

@@ -32,7 +32,7 @@ from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
 from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.journal import Written, documents
-from qflow_contracts.suite.ownership import Owned, owned, sent_slots, targets
+from qflow_contracts.suite.ownership import Owned, owned, sent_slots
 from qflow_contracts.suite.slots import (
     ABSENT,
     DICTIONARY,
@@ -42,6 +42,7 @@ from qflow_contracts.suite.slots import (
     slot_value,
     slots,
 )
+from qflow_contracts.suite.targets import targets
 
 SHOWN = 80
 PAUSE = 0.5
