@@ -263,9 +263,9 @@ class Bodies:
         if bool(others) and data.draw(st.booleans(), label="decoy from another customer"):
             other = given[data.draw(st.sampled_from(others), label="decoy customer")]
             return {name: other.get(name) for name in self.facts.identity if name != "CustomerId"}
-        limit = self.facts.max_length("PersonalId") or 30
+        limit = self.facts.max_length("PersonalId")
         return {
-            "PersonalId": data.draw(vs.text_values(limit, min_size=1), label="decoy PersonalId"),
+            "PersonalId": data.draw(vs.string_values(limit, falsy=False), label="decoy PersonalId"),
             "PersonalIdTypeId": data.draw(
                 vs.integer_values(*self.facts.int_range("PersonalIdTypeId")), label="decoy type"
             ),
@@ -319,7 +319,7 @@ class Bodies:
     def leniency(self, data: st.DataObject, cid: int, kind: str, known_keys: list[str]) -> Leniency | None:
         """A PATCH of `cid` by CustomerId with one Json.NET conversion; None when the policy leaves
         no property to try it on."""
-        strings = [n for n in self.policy.settable(cid, (STRING,)) if (self.facts.max_length(n) or 99) >= 5]
+        strings = [n for n in self.policy.settable(cid, (STRING,)) if self.facts.holds(n, 5)]
         pick = {
             "integer-as-string": self.policy.settable(cid, (INTEGER,)),
             "fraction-as-integer": self.policy.settable(cid, (INTEGER,)),

@@ -33,6 +33,11 @@ CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)",
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 
 
+def personal_id_limit() -> int | None:
+    """The spec's `maxLength` of PersonalId (None: the spec does not bound it)."""
+    return next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None)
+
+
 CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,39}")
 """An integer as `str(int)` writes it: no sign but a minus, no leading zero, no space, ASCII digits,
 at most 40 of them (beyond 128 bits)."""
@@ -81,13 +86,18 @@ class Guard:
     readable: frozenset[int]
     patchable: frozenset[int]
     read_only: bool = False
-    personal_id_max: int = 30
+    personal_id_max: int | None = field(default_factory=personal_id_limit)
+    """The spec's longest PersonalId: a longer one names nobody (None: the spec bounds none)."""
     by_type: set[tuple[str, int]] = field(default_factory=set)
     by_ext: set[tuple[str, str]] = field(default_factory=set)
     personal_ids: set[str] = field(default_factory=set)
     proofs: Proofs = field(
         default_factory=lambda: Proofs(frozenset(p.name.lower() for p in customer_properties() if p.identity))
     )
+
+    def _too_long(self, personal_id: str) -> bool:
+        """Whether `personal_id` is longer than any PersonalId can be, so it names nobody."""
+        return self.personal_id_max is not None and len(personal_id) > self.personal_id_max
 
     def learn(self, record: Mapping[str, Any]) -> None:
         """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
@@ -178,12 +188,12 @@ class Guard:
         if as_number is not None and as_number in self.readable and not ext and id_type <= 0:
             return
         if ext:
-            if (id_value, ext) in self.by_ext or len(id_value) > self.personal_id_max:
+            if (id_value, ext) in self.by_ext or self._too_long(id_value):
                 return
             if ext.startswith(RESERVED_EXT_REF) and id_value in self.personal_ids:
                 return
         elif id_type > 0:
-            if (id_value, id_type) in self.by_type or len(id_value) > self.personal_id_max:
+            if (id_value, id_type) in self.by_type or self._too_long(id_value):
                 return
         elif as_number is None:
             return  # not a number: no CustomerId
@@ -235,7 +245,7 @@ class Guard:
         if any(targeted):
             return
         for pid in named.personal_ids:  # none: no identifier, a conformant server answers 400
-            if len(pid) > self.personal_id_max:
+            if self._too_long(pid):
                 continue
             pairs = named.pairs(pid)
             if pairs and all(self._known(pair) for pair in pairs):

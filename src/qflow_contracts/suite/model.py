@@ -110,6 +110,12 @@ class Facts:
         prop = self.request.get(name) or self.prop(name)
         return prop.max_length
 
+    def holds(self, name: str, length: int) -> bool:
+        """Whether the string property `name` takes a value of `length` code points in a request
+        (any length when the spec does not bound it)."""
+        limit = self.max_length(name)
+        return limit is None or length <= limit
+
     def invalid_names(self, body: Mapping[str, Any]) -> set[str]:
         """The properties of an answered record whose value the `Customer` schema does not allow."""
         wrong: set[str] = set()
