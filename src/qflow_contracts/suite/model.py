@@ -27,6 +27,7 @@ from qflow_contracts.int32 import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from qflow_contracts.resources import spec_path
 from qflow_contracts.rules import Rule
 from qflow_contracts.spec import Property
+from qflow_contracts.suite.dates import calendar_date
 
 Record = dict[str, Any]
 
@@ -161,25 +162,6 @@ def load_facts(path: Path | None = None) -> Facts:
     except OSError as error:
         raise spec_module.SpecError(f"cannot read the spec {resolved}: {error}") from None
     return _facts(resolved, (stat.st_mtime_ns, stat.st_size))
-
-
-# ---- dates (contract rule 1) -------------------------------------------------------------------
-
-_DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})")
-_OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
-
-
-def calendar_date(value: object) -> str | None:
-    """The `YYYY-MM-DD` a date value starts with, or None (contract rule 1: the date is the value)."""
-    if not isinstance(value, str):
-        return None
-    found = _DATE.match(value)
-    return found.group(1) if found else None
-
-
-def sendable_date(value: object) -> bool:
-    """Whether a date as read back is also a valid request value (RFC 3339 with an offset)."""
-    return isinstance(value, str) and bool(_OFFSET.search(value))
 
 
 # ---- contract rule 5: PATCH is partial ----------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qflow_contracts.suite import model
+from qflow_contracts.suite.dates import sendable_date
 from qflow_contracts.suite.model import DATE, DICTIONARY, Facts, Record
 from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.targets import (
@@ -108,7 +108,7 @@ class Policy:
             return False
         if isinstance(value, str) and UNREADABLE in value:
             return False  # perhaps a lone surrogate the transport could only read as U+FFFD
-        return self.facts.kind(name) != DATE or model.sendable_date(value)
+        return self.facts.kind(name) != DATE or sendable_date(value)
 
     def settable(self, cid: int, kinds: tuple[str, ...] | None = None) -> list[str]:
         """The mutable properties (of these kinds) `cid` may be given a value for, dictionaries aside."""

@@ -29,6 +29,7 @@ import httpx
 
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
+from qflow_contracts.suite.dates import OFFSET, same_day
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
 from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.journal import Written, documents
@@ -36,7 +37,6 @@ from qflow_contracts.suite.ownership import Owned, owned, sent_slots
 from qflow_contracts.suite.slots import (
     ABSENT,
     DICTIONARY,
-    OFFSET,
     dictionary_key,
     same_slot,
     slot_value,
@@ -81,7 +81,7 @@ def read_record(http: httpx.Client, customer_id: int) -> tuple[dict[str, Any], b
 def same_value(name: str, before: Any, after: Any) -> bool:
     """Equal; a DOB by calendar date (a server may rewrite its form, contract rule 1)."""
     if name == "DOB" and isinstance(before, str) and isinstance(after, str):
-        return before[:10] == after[:10]
+        return same_day(before, after)
     return bool(before == after and type(before) is type(after))
 
 
