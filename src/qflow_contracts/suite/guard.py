@@ -24,7 +24,7 @@ from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import UnsafeRequest
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.targeting import Pair, Proofs
-from qflow_contracts.suite.targets import identifiers, lenient_int, read_integer, values_of
+from qflow_contracts.suite.targets import identifiers, identity, lenient_int, read_integer, values_of
 
 RESERVED_EXT_REF = "qflow-contracts-"
 """An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
@@ -91,9 +91,7 @@ class Guard:
     by_type: set[tuple[str, int]] = field(default_factory=set)
     by_ext: set[tuple[str, str]] = field(default_factory=set)
     personal_ids: set[str] = field(default_factory=set)
-    proofs: Proofs = field(
-        default_factory=lambda: Proofs(frozenset(p.name.lower() for p in customer_properties() if p.identity))
-    )
+    proofs: Proofs = field(default_factory=lambda: Proofs(frozenset(name.lower() for name in identity())))
 
     def _too_long(self, personal_id: str) -> bool:
         """Whether `personal_id` is longer than any PersonalId can be, so it names nobody."""

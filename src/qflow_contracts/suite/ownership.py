@@ -13,13 +13,11 @@ restore may put back.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.slots import (
     ABSENT,
@@ -30,7 +28,7 @@ from qflow_contracts.suite.slots import (
     slot_value,
     stored_as,
 )
-from qflow_contracts.suite.targets import targets
+from qflow_contracts.suite.targets import identity, targets
 
 INDEXED = "].key"
 """MVC's indexed form of a dictionary: `CustomProperties[0].Key=k&CustomProperties[0].Value=v`."""
@@ -66,16 +64,11 @@ def _canonical(name: str, names: Iterable[str]) -> str:
     return name
 
 
-@functools.cache
-def _identity() -> frozenset[str]:
-    return frozenset(p.name for p in customer_properties() if p.identity)
-
-
 def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
     """The slots a PATCH body writes, with the values it sends (`null` leaves a property as it is,
     so it writes nothing; a dictionary writes only its keys; names matched in any case). The
     identity properties select the record, they write nothing (contract rule 5)."""
-    names = [n for n in names if n not in _identity()]
+    names = [n for n in names if n not in identity()]
     found: dict[str, Any] = {}
     for body in bodies:
         indexed: dict[str, dict[str, Any]] = {}
@@ -94,7 +87,7 @@ def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, 
                 for entry, item in value.items():
                     if item is not None:
                         found[key_slot(str(entry))] = item
-            elif not bracket and base.lower() not in {n.lower() for n in _identity()}:
+            elif not bracket and base.lower() not in {n.lower() for n in identity()}:
                 found[base] = value
         for pair in indexed.values():
             if "key" in pair and pair.get("value") is not None:

@@ -10,12 +10,14 @@ the restore decide with it (`targets`: the given customers a body may change).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from qflow_contracts.int32 import wrap32
+from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite.targeting import Pair
 
 NUMBER = re.compile(r"\s*[+-]?\d+\s*")
@@ -50,6 +52,13 @@ def lenient_int(value: object) -> int | None:
 def is_positive_int(value: object) -> bool:
     """Whether `value` is a JSON integer greater than 0 (not a boolean)."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@functools.cache
+def identity() -> frozenset[str]:
+    """The properties that select a record (`x-qflow-identity` in the spec): PATCH never changes
+    them (contract rules 4, 5)."""
+    return frozenset(p.name for p in customer_properties() if p.identity)
 
 
 def values_of(mapping: Mapping[str, Any], name: str) -> list[Any]:
