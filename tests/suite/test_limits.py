@@ -12,6 +12,7 @@ from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite.errors import UnsafeRequest
 from qflow_contracts.suite.guard import Guard
 from qflow_contracts.suite.model import load_facts
+from qflow_contracts.suite.stateless import NOBODY
 
 JSON = {"content-type": "application/json"}
 
@@ -58,3 +59,10 @@ def test_a_string_property_holds_a_length_up_to_its_limit_and_any_without_one() 
     assert facts.holds("Notes", limit) and not facts.holds("Notes", limit + 1)
     unbounded = replace(facts.request["Notes"], max_length=None)
     assert replace(facts, request={**facts.request, "Notes": unbounded}).holds("Notes", 10**6)
+
+
+def test_the_identifier_schemathesis_sends_for_nobody_is_longer_than_any_personal_id() -> None:
+    """A negative case on a deployment reads `NOBODY`, by any lookup mode: the guard admits it by
+    PersonalId only because the spec bounds PersonalId below its length."""
+    assert len(NOBODY) > _spec_limit()
+    _guard().check(httpx.Request("GET", f"http://h/API/Customers/{NOBODY}?idType=1"))

@@ -3,8 +3,9 @@
 `Guard` admits a GET of a given customer or witness, or of an identifier that can name nobody
 (`names_nobody`), and a PATCH that can only target a given customer; it learns each given
 customer's PersonalId pairs from its records, and replaces an answer that carries a stranger's
-record. `SafeTransport` (`suite/http.py`) asks it about every request. Safety-critical: a change
-here decides which real people's records a run may read or change.
+record. `SafeTransport` (`suite/http.py`) asks it about every request. What a PATCH body names
+its record by is read by `suite/targets.py` (`identifiers`); the longest PersonalId is the spec's.
+Safety-critical: a change here decides which real people's records a run may read or change.
 """
 
 from __future__ import annotations
