@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qflow_contracts.int32 import INT32_MAX
 from qflow_contracts.redact import MIN_SECRET, too_short
-
-INT32_MAX = 2**31 - 1
 
 DEFAULT_RATE_LIMIT = 10.0
 """Requests per second to a server the suite did not start. A production ASP.NET deployment serves

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from qflow_contracts.suite import model
 from qflow_contracts.suite import strategies as vs
-from qflow_contracts.suite.model import STRING, Selector, load_facts
+from qflow_contracts.suite.model import STRING, load_facts
 
 FACTS = load_facts()
 STRINGS = {name: FACTS.max_length(name) or 0 for name in FACTS.of_kind(STRING)}
@@ -94,46 +94,6 @@ def test_apply_patch_leaves_its_arguments_alone() -> None:
 @given(st.dictionaries(st.sampled_from(FACTS.mutable), st.none()))
 def test_a_body_of_nulls_changes_nothing(body: dict[str, Any]) -> None:
     assert model.apply_patch(STORED, body, FACTS) == STORED
-
-
-# ---- NOTES rules 3 and 4: which record --------------------------------------------------------
-
-
-def test_get_selector_extref_wins_then_type_then_customer_id() -> None:
-    assert model.get_selector("A1", 2, "NATID") == Selector("extref", personal_id="A1", extref="NATID")
-    assert model.get_selector("A1", 2, "") == Selector("type", personal_id="A1", type_id=2)
-    assert model.get_selector("5", 0) == Selector("customer", customer_id=5)
-    assert model.get_selector("5", -3) == Selector("customer", customer_id=5)
-    assert model.get_selector("abc", 0) == Selector("customer", customer_id=None)
-    assert model.get_selector("99999999999", 0) == Selector("customer", customer_id=None)
-
-
-def test_patch_selector_customer_id_then_type_then_extref_then_lowest() -> None:
-    assert (
-        model.patch_selector({"CustomerId": 3, "PersonalId": "A1", "PersonalIdTypeId": 2}).kind == "customer"
-    )
-    by_type = model.patch_selector(
-        {"CustomerId": 0, "PersonalId": "A1", "PersonalIdTypeId": 2, "PersonalIdTypeExtRef": "X"}
-    )
-    assert by_type == Selector("type", personal_id="A1", type_id=2)
-    by_ext = model.patch_selector({"PersonalId": "A1", "PersonalIdTypeId": None, "PersonalIdTypeExtRef": "X"})
-    assert by_ext == Selector("extref", personal_id="A1", extref="X")
-    assert model.patch_selector({"PersonalId": "A1", "PersonalIdTypeExtRef": ""}).kind == "lowest"
-    assert model.patch_selector({"CustomerId": -1}).kind == "none"
-    assert model.patch_selector({"CustomerId": True, "FirstName": "x"}).kind == "none"
-    assert model.patch_selector({}).kind == "none"
-
-
-def test_two_customers_may_share_a_personal_id_under_different_types() -> None:
-    first = record(CustomerId=1, PersonalId="A1", PersonalIdTypeId=1, PersonalIdTypeExtRef="NATID")
-    second = record(CustomerId=2, PersonalId="A1", PersonalIdTypeId=2, PersonalIdTypeExtRef="PASSPORT")
-    records = [first, second]
-    assert model.candidates(records, Selector("type", personal_id="A1", type_id=2)) == [second]
-    assert model.candidates(records, Selector("extref", personal_id="A1", extref="NATID")) == [first]
-    assert model.candidates(records, Selector("lowest", personal_id="A1")) == [first]
-    assert model.candidates(records, Selector("customer", customer_id=2)) == [second]
-    assert model.candidates(records, Selector("type", personal_id="A1", type_id=3)) == []
-    assert model.candidates(records, Selector("none")) == []
 
 
 # ---- the spec's facts -----------------------------------------------------------------------------

@@ -20,13 +20,13 @@ from qflow_contracts.mock.cli import served_url
 from qflow_contracts.mock.defects import CATALOGUE
 from qflow_contracts.mock.fixtures import load_fixtures
 from qflow_contracts.rules import Rule
-from qflow_contracts.suite import model
 from qflow_contracts.suite.bodies import form_pairs
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable
 from qflow_contracts.suite.evidence import Status
 from qflow_contracts.suite.exchange import curl_line
 from qflow_contracts.suite.model import load_facts
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.targets import candidates, patch_selector
 from tests.suite.servers import (
     CUSTOMER_IDS,
     Recorder,
@@ -275,11 +275,11 @@ def test_against_a_server_it_did_not_start_only_undoable_changes_to_given_custom
             body = body[0] if body and isinstance(body[0], dict) else None
         if not isinstance(body, dict):
             continue
-        target = model.patch_selector(body)
+        target = patch_selector(body)
         if target.kind == "customer":
             assert target.customer_id in ids or (target.customer_id or 0) - 2**32 in ids, body
         elif target.kind in ("type", "extref"):
-            assert model.candidates([fixtures[c] for c in ids], target), body
+            assert candidates([fixtures[c] for c in ids], target), body
         else:
             assert target.kind == "none", body
             assert all(body.get(name) is None for name in FACTS.mutable), body

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from qflow_contracts.suite.dates import moment
 from qflow_contracts.suite.zone import (
     BOUNDARY_DATES,
     Judgement,
     Zone,
-    moment,
     probe_time,
     probes,
     written_offset,

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from qflow_contracts.int32 import INT32_MAX
 from qflow_contracts.lenient_json import LenientJsonError, read_lenient_json
 from qflow_contracts.mock.defects import Defect, get_defect
 from qflow_contracts.mock.fixtures import load_fixtures
@@ -217,7 +218,7 @@ class CustomersApi:
             text = key.strip()
             if INTEGER_TEXT.match(text):
                 number = read_int(text)
-                if self.defect.has("nobody-id-500") and not 0 < number < 2**31:
+                if self.defect.has("nobody-id-500") and not 0 < number <= INT32_MAX:
                     raise RuntimeError(f"Arithmetic overflow or no row for CustomerId {number}")
                 record = self.store.get(number)
         if record is None:

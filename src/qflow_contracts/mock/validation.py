@@ -20,6 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from qflow_contracts import spec
+from qflow_contracts.int32 import is_int32
 from qflow_contracts.spec import customer_properties as spec_module_properties
 
 SPEC_URI = "urn:qflow-contracts:spec"
@@ -242,10 +243,10 @@ def _net_integer(value: Any) -> Any:
     """A JSON value as Json.NET's ReadAsInt32 reads it; unconvertible values unchanged."""
     if isinstance(value, str) and _NET_INTEGER.match(value):
         number = read_int(value.strip())
-        return number if -(2**31) <= number < 2**31 else value
+        return number if is_int32(number) else value
     if isinstance(value, str) and not value.strip():
         return None
-    if isinstance(value, float) and -(2**31) <= value < 2**31:
+    if isinstance(value, float) and is_int32(value):
         return round(value)  # Convert.ToInt32: to the nearest, halves to even
     return value
 

@@ -231,16 +231,24 @@ class DocumentDiff:
                 continue
             at = f"{where} {key[1]} parameter {key[0]}"
             self._docs(was, now, at)
-            if bool(was.get("required")) != bool(now.get("required")):
-                if now.get("required"):
-                    self._add(classified("request-parameter-became-required", at, "became required", CLIENTS))
-                else:
-                    self._add(classified("request-parameter-became-optional", at, "became optional", SERVERS))
+            self._required(
+                at, was, now, "request-parameter-became-required", "request-parameter-became-optional"
+            )
             for attribute in ("style", "explode", "allowEmptyValue", "allowReserved", "content"):
                 if strip_docs(was.get(attribute)) != strip_docs(now.get(attribute)):
                     text = f"{attribute} changed (the parameter is written differently)"
                     self._add(classified(f"request-parameter-{attribute.lower()}-changed", at, text, BOTH))
             self.schemas.compare(was.get("schema", {}), now.get("schema", {}), at, "request", "parameter")
+
+    def _required(self, at: str, was: Any, now: Any, required: str, optional: str) -> None:
+        """A request parameter or body that became required (code `required`: a client that omits
+        it breaks) or optional (code `optional`: a server that needs it breaks)."""
+        if bool(was.get("required")) == bool(now.get("required")):
+            return
+        if now.get("required"):
+            self._add(classified(required, at, "became required", CLIENTS))
+        else:
+            self._add(classified(optional, at, "became optional", SERVERS))
 
     def _request_body(self, where: str, old: Any, new: Any) -> None:
         at = f"{where} request body"
@@ -262,11 +270,7 @@ class DocumentDiff:
                 )
             return
         self._docs(old_body, new_body, at)
-        if bool(old_body.get("required")) != bool(new_body.get("required")):
-            if new_body.get("required"):
-                self._add(classified("request-body-became-required", at, "became required", CLIENTS))
-            else:
-                self._add(classified("request-body-became-optional", at, "became optional", SERVERS))
+        self._required(at, old_body, new_body, "request-body-became-required", "request-body-became-optional")
         self._content(at, old_body.get("content") or {}, new_body.get("content") or {}, "request")
 
     def _content(self, at: str, old: dict[str, Any], new: dict[str, Any], direction: str) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from qflow_client.models.customer_update import CustomerUpdate
 from qflow_client.types import UNSET, Unset
 
+from qflow_contracts.int32 import INT32_MIN
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite.bodies import KEYED, UNKNOWN_EXT_REF, UNKNOWN_PROPERTY, form_applied, form_pairs
 from qflow_contracts.suite.exchange import Exchange
@@ -196,7 +197,7 @@ class Actions:
                 "PersonalIdTypeId"
             ]
         if data.draw(st.booleans(), label="negative CustomerId"):
-            body["CustomerId"] = -data.draw(st.integers(1, 2**31), label="negative")
+            body["CustomerId"] = -data.draw(st.integers(1, -INT32_MIN), label="negative")
         changes = self.changes(data, cid)
         body.update(changes if policy.owned else dict.fromkeys(changes))
         content = json.dumps(body).encode("utf-8")

@@ -219,9 +219,9 @@ class Bodies:
         if bool(others) and data.draw(st.booleans(), label="decoy from another customer"):
             other = given[data.draw(st.sampled_from(others), label="decoy customer")]
             return {name: other.get(name) for name in self.facts.identity if name != "CustomerId"}
-        limit = self.facts.max_length("PersonalId") or 30
+        limit = self.facts.max_length("PersonalId")
         return {
-            "PersonalId": data.draw(vs.text_values(limit, min_size=1), label="decoy PersonalId"),
+            "PersonalId": data.draw(vs.string_values(limit, falsy=False), label="decoy PersonalId"),
             "PersonalIdTypeId": data.draw(
                 vs.integer_values(*self.facts.int_range("PersonalIdTypeId")), label="decoy type"
             ),
@@ -265,7 +265,7 @@ class Bodies:
             return self._dictionary_leniency(data, cid, conversion, known_keys)
         names = self.policy.settable(cid, (conversion.kind,))
         if conversion.kind == STRING:  # one that holds the word a text conversion sends
-            names = [n for n in names if (limit := self.facts.max_length(n)) is None or limit >= WORD_LENGTH]
+            names = [n for n in names if self.facts.holds(n, WORD_LENGTH)]
         if not names:
             return None
         name = data.draw(st.sampled_from(names), label=f"{kind} property")

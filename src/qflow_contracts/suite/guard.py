@@ -3,8 +3,9 @@
 `Guard` admits a GET of a given customer or witness, or of an identifier that can name nobody
 (`names_nobody`), and a PATCH that can only target a given customer; it learns each given
 customer's PersonalId pairs from its records, and replaces an answer that carries a stranger's
-record. `SafeTransport` (`suite/http.py`) asks it about every request. Safety-critical: a change
-here decides which real people's records a run may read or change.
+record. `SafeTransport` (`suite/http.py`) asks it about every request. What a PATCH body names
+its record by is read by `suite/targets.py` (`identifiers`); the longest PersonalId is the spec's.
+Safety-critical: a change here decides which real people's records a run may read or change.
 """
 
 from __future__ import annotations
@@ -18,23 +19,24 @@ from typing import Any
 
 import httpx
 
+from qflow_contracts.int32 import INT32_MAX, is_int32, wrap32
 from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.errors import UnsafeRequest
 from qflow_contracts.suite.journal import documents
 from qflow_contracts.suite.targeting import Pair, Proofs
+from qflow_contracts.suite.targets import identifiers, identity, lenient_int, read_integer, values_of
 
-INT32_MAX = 2**31 - 1
 RESERVED_EXT_REF = "qflow-contracts-"
 """An idTypeExtRef starting with this names no type of any deployment: the suite uses it to look a
 given PersonalId up under a type that does not exist."""
-NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 CUSTOMER_ID_IN_TEXT = re.compile(r"customerid\W{0,3}\s*[:=]\s*\"?\s*([+-]?\d+)", re.IGNORECASE)
 PERSONAL_ID_IN_TEXT = re.compile(r"personalid\W{0,3}\s*[:=]", re.IGNORECASE)
 
 
-def _number(text: str) -> int | None:
-    return int(text) if NUMBER.fullmatch(text) and text.strip().lstrip("+-").isascii() else None
+def personal_id_limit() -> int | None:
+    """The spec's `maxLength` of PersonalId (None: the spec does not bound it)."""
+    return next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None)
 
 
 CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,39}")
@@ -67,31 +69,6 @@ def names_nobody(value: str) -> bool:
     return not any(0 < reading <= INT32_MAX for reading in readings)
 
 
-def _positive_int(value: object) -> int | None:
-    """The integer a lenient reader (Json.NET) could take `value` for: a number, a whole float,
-    a boolean (1 or 0), a string of digits; None for anything else."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        if NUMBER.fullmatch(value):
-            return _number(value)
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return int(number) if number == number and number.is_integer() else None
-    return None
-
-
-def _ci(mapping: Mapping[str, Any], name: str) -> list[Any]:
-    """Every value of `name` in `mapping`, names compared regardless of case (as Json.NET does)."""
-    return [value for key, value in mapping.items() if isinstance(key, str) and key.lower() == name.lower()]
-
-
 @dataclass
 class Guard:
     """What may be sent to a server the suite did not start (contract rule 11).
@@ -110,13 +87,16 @@ class Guard:
     readable: frozenset[int]
     patchable: frozenset[int]
     read_only: bool = False
-    personal_id_max: int = 30
+    personal_id_max: int | None = field(default_factory=personal_id_limit)
+    """The spec's longest PersonalId: a longer one names nobody (None: the spec bounds none)."""
     by_type: set[tuple[str, int]] = field(default_factory=set)
     by_ext: set[tuple[str, str]] = field(default_factory=set)
     personal_ids: set[str] = field(default_factory=set)
-    proofs: Proofs = field(
-        default_factory=lambda: Proofs(frozenset(p.name.lower() for p in customer_properties() if p.identity))
-    )
+    proofs: Proofs = field(default_factory=lambda: Proofs(frozenset(name.lower() for name in identity())))
+
+    def _too_long(self, personal_id: str) -> bool:
+        """Whether `personal_id` is longer than any PersonalId can be, so it names nobody."""
+        return self.personal_id_max is not None and len(personal_id) > self.personal_id_max
 
     def learn(self, record: Mapping[str, Any]) -> None:
         """A given customer's record: its PersonalId pairs may be looked up and PATCHed by."""
@@ -160,8 +140,8 @@ class Guard:
         query = urllib.parse.parse_qsl(request.url.query.decode("ascii", "replace"), keep_blank_values=True)
         ext = next((v for k, v in reversed(query) if k.lower() == "idtypeextref" and v), "")
         type_text = next((v for k, v in reversed(query) if k.lower() == "idtype"), "0")
-        id_type = _number(type_text) or 0
-        if not -(2**31) <= id_type <= INT32_MAX:
+        id_type = read_integer(type_text) or 0
+        if not is_int32(id_type):
             id_type = 0  # malformed: a conformant server answers 400, none reads a PersonalId
         return ext, id_type
 
@@ -190,14 +170,10 @@ class Guard:
     @staticmethod
     def _body_pairs(body: Mapping[str, Any]) -> list[Pair]:
         """The pairs a PATCH body targets by, when no positive CustomerId selects its record."""
-        if any((_positive_int(v) or 0) > 0 for v in _ci(body, "CustomerId")):
+        named = identifiers(body)
+        if named.by_customer_id:
             return []
-        pids = [str(p) for p in _ci(body, "PersonalId") if p not in (None, "")]
-        types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-        exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-        if types:
-            return [("type", pid, t) for pid in pids for t in types]
-        return [("extref", pid, e) for pid in pids for e in exts]
+        return [pair for pid in named.personal_ids for pair in named.pairs(pid)]
 
     def observe(self, request: httpx.Request, status: int, content: bytes) -> None:
         """Read an answer for what it proves of the targeting of a pair (`suite/targeting.py`)."""
@@ -207,18 +183,18 @@ class Guard:
 
     def _check_get(self, id_value: str, request: httpx.Request) -> None:
         ext, id_type = self._get_query(request)
-        number = _number(id_value)
-        if number is not None and number in self.readable and not ext and id_type <= 0:
+        as_number = read_integer(id_value)
+        if as_number is not None and as_number in self.readable and not ext and id_type <= 0:
             return
         if ext:
-            if (id_value, ext) in self.by_ext or len(id_value) > self.personal_id_max:
+            if (id_value, ext) in self.by_ext or self._too_long(id_value):
                 return
             if ext.startswith(RESERVED_EXT_REF) and id_value in self.personal_ids:
                 return
         elif id_type > 0:
-            if (id_value, id_type) in self.by_type or len(id_value) > self.personal_id_max:
+            if (id_value, id_type) in self.by_type or self._too_long(id_value):
                 return
-        elif number is None:
+        elif as_number is None:
             return  # not a number: no CustomerId
         elif names_nobody(id_value):
             return  # 0, negative or beyond 32 bits however a server cuts it: no CustomerId
@@ -255,8 +231,7 @@ class Guard:
     def _check_customer_id(self, value: int) -> bool:
         """True when `value` targets a given customer, False when it targets nobody (<= 0); a number
         beyond 32 bits counts as the one it wraps to (a server that truncates would use that)."""
-        if not -(2**31) <= value <= INT32_MAX:
-            value = (value + 2**31) % 2**32 - 2**31
+        value = wrap32(value)
         if value <= 0:
             return False
         if value in self.patchable:
@@ -264,30 +239,23 @@ class Guard:
         raise UnsafeRequest(f"PATCH of customer {value}, who was not given")
 
     def _check_body(self, body: Mapping[str, Any]) -> None:
-        targeted = False
-        for value in _ci(body, "CustomerId"):
-            number = _positive_int(value)
-            if number is not None and self._check_customer_id(number):
-                targeted = True
-        if targeted:
+        named = identifiers(body)
+        targeted = [self._check_customer_id(cid) for cid in named.customer_ids]
+        if any(targeted):
             return
-        pids = [p for p in _ci(body, "PersonalId") if p not in (None, "")]
-        if not pids:
-            return  # no identifier: a conformant server answers 400
-        for pid in pids:
-            pid = str(pid)
-            if len(pid) > self.personal_id_max:
+        for pid in named.personal_ids:  # none: no identifier, a conformant server answers 400
+            if self._too_long(pid):
                 continue
-            types = [t for t in map(_positive_int, _ci(body, "PersonalIdTypeId")) if t is not None and t > 0]
-            exts = [str(e) for e in _ci(body, "PersonalIdTypeExtRef") if e not in (None, "")]
-            if types:
-                if all((pid, t) in self.by_type for t in types):
-                    self._check_proven(body, [("type", pid, t) for t in types])
-                    continue
-            elif exts and all((pid, e) in self.by_ext for e in exts):
-                self._check_proven(body, [("extref", pid, e) for e in exts])
+            pairs = named.pairs(pid)
+            if pairs and all(self._known(pair) for pair in pairs):
+                self._check_proven(body, pairs)
                 continue
             raise UnsafeRequest(f"PATCH by PersonalId {pid!r} may target a customer not given")
+
+    def _known(self, pair: Pair) -> bool:
+        """Whether `pair` is one of a given customer's (PersonalId, type) pairs."""
+        mode, pid, key = pair
+        return (pid, key) in (self.by_type if mode == "type" else self.by_ext)
 
     def _check_proven(self, body: Mapping[str, Any], pairs: list[Pair]) -> None:
         """A PATCH by a pair that changes something: only once the pair is proven."""
@@ -299,7 +267,7 @@ class Guard:
             raise UnsafeRequest(f"PATCH by PersonalId {pair[1]!r} ({pair[0]}) not proven to target: {why}")
 
     def _check_text(self, text: str) -> None:
-        found = [_number(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
+        found = [read_integer(m) for m in CUSTOMER_ID_IN_TEXT.findall(text)]
         targeted = any(n is not None and self._check_customer_id(n) for n in found)
         if not targeted and PERSONAL_ID_IN_TEXT.search(text):
             raise UnsafeRequest("PATCH by a PersonalId in a body that cannot be read back: not sent")
@@ -341,7 +309,7 @@ def named_customers(content: bytes) -> list[int]:
             pending.extend((item, depth + 1, top) for item in node)
         elif isinstance(node, dict):
             if isinstance(node, dict):  # any object naming a CustomerId may be a record
-                found += [n for n in map(_positive_int, _ci(node, "CustomerId")) if n is not None]
+                found += [n for n in map(lenient_int, values_of(node, "CustomerId")) if n is not None]
             # a CustomProperties dictionary's keys are the customer's data, not a record's properties
             pending.extend(
                 (value, depth + 1, False)

@@ -35,7 +35,6 @@ from qflow_contracts.config import (
 from qflow_contracts.exitcodes import ExitCode
 from qflow_contracts.resources import spec_path
 from qflow_contracts.rules import Rule
-from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.answers import Problem
 from qflow_contracts.suite.baseline import Baseline, BaselineError
@@ -443,13 +442,11 @@ def open_run(target: Target, *, out: TextIO | None = None) -> Run:
 
 def _guard(target: Target) -> Guard:
     """What the transport lets through to a server the suite did not start (contract rule 11)."""
-    max_pid = next((p.max_length for p in customer_properties() if p.name == "PersonalId"), None) or 30
     return Guard(
         base_path=urllib.parse.urlsplit(target.base_url).path,
         readable=target.readable_ids,
         patchable=frozenset(target.customer_ids),
         read_only=target.read_only,
-        personal_id_max=max_pid,
     )
 
 

@@ -3,16 +3,16 @@
 What the Customer record is (its properties, their types, limits, ranges and formats) is read from
 the spec at run time (`Facts`, through `qflow_contracts.spec`); which properties select a record is
 the spec's `x-qflow-identity` extension. What is here is behaviour: a PATCH moves a record with
-`apply_patch` (contract rule 5), `get_selector`/`patch_selector` and `matches` predict lookups
-(contract rules 3 and 4), and `differences` compares an answer with the model, each difference
-naming the rule it breaks and a key that identifies the defect rather than the values.
+`apply_patch` (contract rule 5), and `differences` compares an answer with the model, each
+difference naming the rule it breaks and a key that identifies the defect rather than the values.
+Which record a PATCH targets (contract rule 4) is `suite/targets.py`.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -23,9 +23,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from qflow_contracts import spec as spec_module
+from qflow_contracts.int32 import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from qflow_contracts.resources import spec_path
 from qflow_contracts.rules import Rule
 from qflow_contracts.spec import Property
+from qflow_contracts.suite.dates import calendar_date
 
 Record = dict[str, Any]
 
@@ -96,9 +98,9 @@ class Facts:
     def int_range(self, name: str) -> tuple[int, int]:
         """The inclusive range of the integer property `name` in a request (32 bits unless narrower)."""
         prop = self.request.get(name) or self.prop(name)
-        low, high = -(2**31), 2**31 - 1
+        low, high = INT32_MIN, INT32_MAX
         if prop.format == "int64":
-            low, high = -(2**63), 2**63 - 1
+            low, high = INT64_MIN, INT64_MAX
         return (
             low if prop.minimum is None else max(low, int(prop.minimum)),
             high if prop.maximum is None else min(high, int(prop.maximum)),
@@ -108,6 +110,12 @@ class Facts:
         """The longest valid value of the string property `name` in a request, in code points."""
         prop = self.request.get(name) or self.prop(name)
         return prop.max_length
+
+    def holds(self, name: str, length: int) -> bool:
+        """Whether the string property `name` takes a value of `length` code points in a request
+        (any length when the spec does not bound it)."""
+        limit = self.max_length(name)
+        return limit is None or length <= limit
 
     def invalid_names(self, body: Mapping[str, Any]) -> set[str]:
         """The properties of an answered record whose value the `Customer` schema does not allow."""
@@ -179,25 +187,6 @@ def load_facts(path: Path | None = None) -> Facts:
     return _facts(resolved, (stat.st_mtime_ns, stat.st_size))
 
 
-# ---- dates (contract rule 1) -------------------------------------------------------------------
-
-_DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})")
-_OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
-
-
-def calendar_date(value: object) -> str | None:
-    """The `YYYY-MM-DD` a date value starts with, or None (contract rule 1: the date is the value)."""
-    if not isinstance(value, str):
-        return None
-    found = _DATE.match(value)
-    return found.group(1) if found else None
-
-
-def sendable_date(value: object) -> bool:
-    """Whether a date as read back is also a valid request value (RFC 3339 with an offset)."""
-    return isinstance(value, str) and bool(_OFFSET.search(value))
-
-
 # ---- contract rule 5: PATCH is partial ----------------------------------------------------------
 
 
@@ -221,99 +210,6 @@ def apply_patch(record: Mapping[str, Any], body: Mapping[str, Any], facts: Facts
         else:
             result[name] = value
     return result
-
-
-# ---- contract rules 3 and 4: which record ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Selector:
-    """How a request picks its record (contract rules 3 and 4).
-
-    `kind` is `customer` (by CustomerId), `type` (PersonalId within the type with id `type_id`),
-    `extref` (PersonalId within the type with external reference `extref`), `lowest` (PersonalId
-    within the type with the lowest id: PATCH only) or `none` (no identifier: PATCH gets 400).
-    """
-
-    kind: str
-    customer_id: int | None = None
-    personal_id: str | None = None
-    type_id: int | None = None
-    extref: str | None = None
-
-    def keys(self) -> tuple[str, ...]:
-        """The body properties this selector is read from."""
-        return {
-            "customer": ("CustomerId",),
-            "type": ("PersonalId", "PersonalIdTypeId"),
-            "extref": ("PersonalId", "PersonalIdTypeExtRef"),
-            "lowest": ("PersonalId",),
-        }.get(self.kind, ())
-
-
-def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _customer_id_from_path(value: str) -> int | None:
-    """The CustomerId an `id` path value names in CustomerId mode, or None when it names none."""
-    text = value.strip()
-    if re.fullmatch(r"[+-]?[0-9]{1,10}", text) is None:
-        return None
-    number = int(text)
-    return number if -(2**31) <= number < 2**31 else None
-
-
-def get_selector(id_value: str, id_type: int = 0, id_type_ext_ref: str = "") -> Selector:
-    """What `GET Customers/{id}?idType=&idTypeExtRef=` looks up (contract rule 3)."""
-    if id_type_ext_ref:
-        return Selector("extref", personal_id=id_value, extref=id_type_ext_ref)
-    if id_type > 0:
-        return Selector("type", personal_id=id_value, type_id=id_type)
-    return Selector("customer", customer_id=_customer_id_from_path(id_value))
-
-
-def patch_selector(body: Mapping[str, Any]) -> Selector:
-    """Which record a PATCH body targets (contract rule 4)."""
-    customer_id = body.get("CustomerId")
-    if _positive_int(customer_id):
-        return Selector("customer", customer_id=customer_id)
-    personal_id = body.get("PersonalId")
-    if not isinstance(personal_id, str) or not personal_id:
-        return Selector("none")
-    type_id = body.get("PersonalIdTypeId")
-    if _positive_int(type_id):
-        return Selector("type", personal_id=personal_id, type_id=type_id)
-    extref = body.get("PersonalIdTypeExtRef")
-    if isinstance(extref, str) and extref:
-        return Selector("extref", personal_id=personal_id, extref=extref)
-    return Selector("lowest", personal_id=personal_id)
-
-
-def lowest_type_id(records: Iterable[Mapping[str, Any]]) -> int | None:
-    """The lowest positive PersonalIdTypeId among `records` (the server may know a lower one)."""
-    ids = [r["PersonalIdTypeId"] for r in records if _positive_int(r.get("PersonalIdTypeId"))]
-    return min(ids) if ids else None
-
-
-def matches(record: Mapping[str, Any], selector: Selector, lowest: int | None = None) -> bool:
-    """Whether `record` is the one `selector` names (for `lowest`, within type id `lowest`)."""
-    if selector.kind == "customer":
-        return selector.customer_id is not None and record.get("CustomerId") == selector.customer_id
-    if selector.kind == "none" or record.get("PersonalId") != selector.personal_id:
-        return False
-    if selector.kind == "type":
-        return record.get("PersonalIdTypeId") == selector.type_id
-    if selector.kind == "extref":
-        return record.get("PersonalIdTypeExtRef") == selector.extref
-    return lowest is not None and record.get("PersonalIdTypeId") == lowest
-
-
-def candidates(records: Iterable[Mapping[str, Any]], selector: Selector) -> list[Mapping[str, Any]]:
-    """The known records `selector` names (`lowest` uses the lowest type id among them)."""
-    pool = list(records)
-    lowest = lowest_type_id(pool) if selector.kind == "lowest" else None
-    return [record for record in pool if matches(record, selector, lowest)]
 
 
 # ---- what a server answers ------------------------------------------------------------------------

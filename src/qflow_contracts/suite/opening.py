@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from qflow_client.types import UNSET
 
+from qflow_contracts.int32 import INT32_MAX
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite import strategies as vs
 from qflow_contracts.suite.actions import MALFORMED_ID_TYPES, NOT_CUSTOMER_IDS, Action, Actions
@@ -32,7 +33,7 @@ from qflow_contracts.suite.zone import probes as zone_probes
 NOBODY_IDS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("0", (404,)),
     ("-1", (404,)),
-    (str(2**31), (400, 404)),
+    (str(INT32_MAX + 1), (400, 404)),
     (str(2**63), (400, 404)),
 )
 """Numbers that name nobody in CustomerId mode (CustomerIds are positive int32s, contract rule 3),
@@ -306,8 +307,8 @@ class Opening:
         """Every integer the body may carry (identity included: the body's CustomerId fixes its
         target) at 2**31, one past 32 bits, beside a valid change: 400 and nothing changed (rules 8, 9)."""
         facts = self.s.facts
-        wide = {n: 2**31 for n in facts.identity if facts.kind(n) == INTEGER and n != "CustomerId"}
-        wide |= {n: 2**31 for n in self.s.policy.settable(cid, (INTEGER,))}
+        wide = {n: INT32_MAX + 1 for n in facts.identity if facts.kind(n) == INTEGER and n != "CustomerId"}
+        wide |= {n: INT32_MAX + 1 for n in self.s.policy.settable(cid, (INTEGER,))}
         content = json.dumps({"CustomerId": cid, **change, **wide}, ensure_ascii=False).encode("utf-8")
         refusal = Refusal(content, "application/json", (400,), "overflow", "overflow:property")
         return functools.partial(self.s.refusal, cid, refusal)

@@ -13,13 +13,11 @@ restore may put back.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
 from qflow_contracts.suite.slots import (
     ABSENT,
@@ -30,6 +28,7 @@ from qflow_contracts.suite.slots import (
     slot_value,
     stored_as,
 )
+from qflow_contracts.suite.targets import identity, targets
 
 INDEXED = "].key"
 """MVC's indexed form of a dictionary: `CustomProperties[0].Key=k&CustomProperties[0].Value=v`."""
@@ -65,16 +64,11 @@ def _canonical(name: str, names: Iterable[str]) -> str:
     return name
 
 
-@functools.cache
-def _identity() -> frozenset[str]:
-    return frozenset(p.name for p in customer_properties() if p.identity)
-
-
 def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
     """The slots a PATCH body writes, with the values it sends (`null` leaves a property as it is,
     so it writes nothing; a dictionary writes only its keys; names matched in any case). The
     identity properties select the record, they write nothing (contract rule 5)."""
-    names = [n for n in names if n not in _identity()]
+    names = [n for n in names if n not in identity()]
     found: dict[str, Any] = {}
     for body in bodies:
         indexed: dict[str, dict[str, Any]] = {}
@@ -93,38 +87,11 @@ def sent_slots(bodies: list[dict[str, Any]], names: Iterable[str]) -> dict[str, 
                 for entry, item in value.items():
                     if item is not None:
                         found[key_slot(str(entry))] = item
-            elif not bracket and base.lower() not in {n.lower() for n in _identity()}:
+            elif not bracket and base.lower() not in {n.lower() for n in identity()}:
                 found[base] = value
         for pair in indexed.values():
             if "key" in pair and pair.get("value") is not None:
                 found[key_slot(str(pair["key"]))] = pair["value"]
-    return found
-
-
-def targets(bodies: list[dict[str, Any]], originals: Mapping[int, Mapping[str, Any]]) -> list[int]:
-    """The given customers a PATCH body may change: the one its CustomerId names, else every one
-    with its PersonalId (contract rule 4; a number beyond 32 bits counts as the one it wraps to)."""
-    found: list[int] = []
-    for body in bodies:
-        for key, value in body.items():
-            if not isinstance(key, str) or key.lower() != "customerid":
-                continue
-            number = value if isinstance(value, int) and not isinstance(value, bool) else None
-            if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-                number = int(value)
-            if number is not None:
-                number = (number + 2**31) % 2**32 - 2**31
-                if number in originals and number not in found:
-                    found.append(number)
-    if found:
-        return found
-    for body in bodies:
-        pid = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "personalid"), None)
-        if pid in (None, ""):
-            continue
-        for cid, record in originals.items():
-            if record.get("PersonalId") == str(pid) and cid not in found:
-                found.append(cid)
     return found
 
 

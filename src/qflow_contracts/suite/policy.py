@@ -14,9 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qflow_contracts.suite import model
-from qflow_contracts.suite.model import DATE, DICTIONARY, Facts, Record, Selector
+from qflow_contracts.suite.dates import sendable_date
+from qflow_contracts.suite.model import DATE, DICTIONARY, Facts, Record
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.targets import (
+    Selector,
+    candidates,
+    is_positive_int,
+    lowest_type_id,
+    patch_selector,
+)
 
 UNREADABLE = "\ufffd"
 """What the transport reads a lone surrogate as (`suite/answers.py`): an original holding it may not
@@ -52,7 +59,7 @@ class Policy:
         records = [self.originals[cid] for cid in self.given]
 
         def unique(cid: int, selector: Selector) -> bool:
-            return [r["CustomerId"] for r in model.candidates(records, selector)] == [cid]
+            return [r["CustomerId"] for r in candidates(records, selector)] == [cid]
 
         def has(cid: int, name: str) -> bool:
             value = self.originals[cid].get(name)
@@ -63,7 +70,7 @@ class Policy:
             record = self.originals[cid]
             type_id = record.get("PersonalIdTypeId")
             by_type_id = Selector("type", personal_id=record.get("PersonalId"), type_id=type_id)
-            if has(cid, "PersonalId") and model._positive_int(type_id) and unique(cid, by_type_id):
+            if has(cid, "PersonalId") and is_positive_int(type_id) and unique(cid, by_type_id):
                 by_type.append(cid)
             if has(cid, "PersonalId") and has(cid, "PersonalIdTypeExtRef"):
                 selector = Selector(
@@ -72,7 +79,7 @@ class Policy:
                 if unique(cid, selector):
                     by_extref.append(cid)
         self.by_type, self.by_extref = tuple(by_type), tuple(by_extref)
-        low = model.lowest_type_id(records)
+        low = lowest_type_id(records)
         self.lowest = tuple(
             cid
             for cid in self.by_type
@@ -102,7 +109,7 @@ class Policy:
         if isinstance(value, str) and UNREADABLE in value:
             return False  # perhaps a lone surrogate the transport could only read as U+FFFD
         if self.facts.kind(name) == DATE:
-            return model.sendable_date(value)
+            return sendable_date(value)
         return self.facts.writable(name, value)  # not a value the server holds outside the spec
 
     def settable(self, cid: int, kinds: tuple[str, ...] | None = None) -> list[str]:
@@ -150,7 +157,7 @@ class Policy:
             if (
                 other != cid
                 and o.get("PersonalId") == record.get("PersonalId")
-                and model._positive_int(o.get("PersonalIdTypeId"))
+                and is_positive_int(o.get("PersonalIdTypeId"))
                 and o.get("PersonalIdTypeId") != record.get("PersonalIdTypeId")
             ):
                 return int(o["PersonalIdTypeId"])
@@ -176,8 +183,8 @@ class Policy:
         sets nothing) and sets only what may be set (checked before every PATCH on a deployment)."""
         if self.owned:
             return True
-        selector = model.patch_selector(body)
-        targets = [int(r["CustomerId"]) for r in model.candidates(self.originals.values(), selector)]
+        selector = patch_selector(body)
+        targets = [int(r["CustomerId"]) for r in candidates(self.originals.values(), selector)]
         if selector.kind == "none":
             return all(body.get(name) is None for name in self.facts.mutable)
         if len(targets) != 1:

@@ -27,32 +27,25 @@ from typing import Any
 
 import httpx
 
-from qflow_contracts.spec import customer_properties
 from qflow_contracts.suite import fields
+from qflow_contracts.suite.dates import same_day, sendable_date
 from qflow_contracts.suite.errors import DeadlineReached, Unavailable, UnsafeRequest
 from qflow_contracts.suite.http import side_by_side
 from qflow_contracts.suite.journal import Written, documents
-from qflow_contracts.suite.ownership import Owned, owned, sent_slots, targets
+from qflow_contracts.suite.ownership import Owned, owned, sent_slots
 from qflow_contracts.suite.slots import (
     ABSENT,
     DICTIONARY,
-    OFFSET,
     dictionary_key,
     same_slot,
     slot_value,
     slots,
 )
+from qflow_contracts.suite.targets import identity, targets
 
 SHOWN = 80
 PAUSE = 0.5
 """Seconds the restore waits before it reads again a record whose read disagreed."""
-
-
-@functools.cache
-def selectors() -> frozenset[str]:
-    """The properties that select a record (`x-qflow-identity` in the spec): PATCH never changes
-    them, so it cannot put them back (contract rule 5)."""
-    return frozenset(p.name for p in customer_properties() if p.identity)
 
 
 class UnreadableCustomer(Exception):
@@ -80,7 +73,7 @@ def read_record(http: httpx.Client, customer_id: int) -> tuple[dict[str, Any], b
 def same_value(name: str, before: Any, after: Any) -> bool:
     """Equal; a DOB by calendar date (a server may rewrite its form, contract rule 1)."""
     if name == "DOB" and isinstance(before, str) and isinstance(after, str):
-        return before[:10] == after[:10]
+        return same_day(before, after)
     return bool(before == after and type(before) is type(after))
 
 
@@ -263,13 +256,13 @@ class _Customer:
         """Why PATCH cannot put `slot` back, or None."""
         value = slot_value(self.original, slot)
         slot = fields.canonical(slot)  # a server writing names in another case (rule 2)
-        if slot in selectors():
+        if slot in identity():  # PATCH never changes them, so it cannot put them back
             return Why.SELECTOR
         if value is None:
             return Why.NULL
         if value is ABSENT:
             return Why.ABSENT_KEY if dictionary_key(slot) is not None else Why.NULL
-        if slot == "DOB" and not (isinstance(value, str) and OFFSET.search(value)):
+        if slot == "DOB" and not sendable_date(value):
             return Why.DOB_OFFSET
         return None
 

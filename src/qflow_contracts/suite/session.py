@@ -36,6 +36,7 @@ from qflow_contracts.suite.model import Difference, Facts, Record
 from qflow_contracts.suite.policy import Policy
 from qflow_contracts.suite.refusals import Refusal
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.targets import Selector, patch_selector
 from qflow_contracts.suite.zone import Judgement, Zone
 
 
@@ -350,7 +351,7 @@ class Session:
             return None
         if exchange.status == 400 and self._utf16_refusal(cid, sent, exchange, what):
             return None
-        selector = model.patch_selector(sent)
+        selector = patch_selector(sent)
         if selector.kind in ("type", "extref") and _named(exchange) not in ([], [cid]):
             self._stop_mode(selector.kind, f"a PATCH by it answered customer {_named(exchange)[0]}")
         self.reducible = Reducible(cid, sent, before)
@@ -583,7 +584,7 @@ class Session:
         only once a GET by the same pair and a PATCH with the same identifiers and nothing to
         change both answered `cid` (`_probe`, once per customer and mode); any answer naming
         another customer stops that mode for the run. The transport's guard checks the same."""
-        selector = model.patch_selector(sent)
+        selector = patch_selector(sent)
         if self.policy.owned or selector.kind not in ("type", "extref"):
             return True
         if not any(sent.get(name) is not None for name in sent if name not in self.facts.identity):
@@ -595,7 +596,7 @@ class Session:
             self.proven[key] = self._probe(cid, selector)
         return self.proven[key] and selector.kind not in self.unsafe_modes
 
-    def _probe(self, cid: int, selector: model.Selector) -> bool:
+    def _probe(self, cid: int, selector: Selector) -> bool:
         """GET by the pair, then PATCH by it with nothing to change: both must answer `cid`."""
         mode, pid = selector.kind, str(selector.personal_id)
         if not self.policy.path_safe(cid):
@@ -903,7 +904,7 @@ class Session:
             or finding.rule not in (Rule.PARTIAL_UPDATE, Rule.ROUND_TRIP, Rule.DOB)
         ):
             return None
-        core_keys = model.patch_selector(work.body).keys()
+        core_keys = patch_selector(work.body).keys()
         core = {k: work.body[k] for k in core_keys if k in work.body}
         others = [k for k in work.body if k not in core]
         if len(others) <= 1:

@@ -9,13 +9,12 @@ the answer).
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any, Final
+
+from qflow_contracts.suite.dates import same_dob, stored_dob
 
 DICTIONARY: Final = "CustomProperties"
 """The one dictionary property: a PATCH merges it key by key (contract rule 5)."""
-OFFSET = re.compile(r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$")
 
 
 class _Absent:
@@ -93,40 +92,6 @@ def slot_value(record: dict[str, Any], slot: str) -> Any:
     return record.get(slot, ABSENT)
 
 
-def instant(value: Any) -> dt.datetime | None:
-    """A date-time with an offset as an aware datetime (fraction cut to microseconds); None
-    otherwise."""
-    if not isinstance(value, str) or not OFFSET.search(value):
-        return None
-    try:
-        return dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value.replace("z", "Z")))
-    except ValueError:
-        return None
-
-
-def _naive(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or OFFSET.search(value):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is None else None
-
-
-def same_dob(before: Any, after: Any) -> bool:
-    """The same DOB by instant and form (contract rule 1): equal text; or both with an offset, the
-    same instant in the same offset (`Z` as `+00:00`, digits past the seventh dropped); or both
-    without one, the same date and time."""
-    if before == after and type(before) is type(after):
-        return True
-    one, two = instant(before), instant(after)
-    if one is not None and two is not None:
-        return one == two and one.utcoffset() == two.utcoffset()
-    three, four = _naive(before), _naive(after)
-    return three is not None and three == four
-
-
 def same_slot(slot: str, before: Any, after: Any) -> bool:
     """A slot reads back as it was: equal and of the same type; DOB by `same_dob`."""
     if slot == "DOB":
@@ -142,10 +107,7 @@ def stored_as(slot: str, sent: Any, found: Any) -> bool:
     if sent == found and type(sent) is type(found):
         return True
     if slot == "DOB":
-        one, two = instant(sent), instant(found)
-        if one is not None and two is not None:
-            return one == two
-        return isinstance(sent, str) and isinstance(found, str) and sent[:10] == found[:10] != ""
+        return stored_dob(sent, found)
     if isinstance(sent, (str, int, float)) and isinstance(found, (str, int, float)):
         return not isinstance(found, bool) and str(sent).strip() == str(found).strip()
     return False

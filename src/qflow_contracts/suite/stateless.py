@@ -27,6 +27,7 @@ from qflow_contracts.rules import Rule
 from qflow_contracts.suite.evidence import Evidence, Finding
 from qflow_contracts.suite.policy import safe_path_segment
 from qflow_contracts.suite.target import Target
+from qflow_contracts.suite.targets import patch_selector
 
 DOCUMENTED = {("GET", "/Customers/{id}"), ("PATCH", "/Customers")}
 NOBODY = "qflow-contracts-no-such-customer-identifier"
@@ -122,11 +123,8 @@ def aim(case: Any, target: Target, originals: dict[int, dict[str, Any]]) -> bool
     if method != "GET" and (target.read_only or not target.owned):
         return False  # a deployment's PATCHes are the stateful test's, to given customers only
     if method == "PATCH":
-        if _positive(case) and isinstance(case.body, dict):
-            customer_id = case.body.get("CustomerId")
-            has_id = isinstance(customer_id, int) and not isinstance(customer_id, bool) and customer_id > 0
-            if not has_id and not case.body.get("PersonalId"):
-                case.body = {**case.body, "CustomerId": target.customer_ids[0]}  # rule 4 needs one
+        if _positive(case) and isinstance(case.body, dict) and patch_selector(case.body).kind == "none":
+            case.body = {**case.body, "CustomerId": target.customer_ids[0]}  # rule 4 needs one
         return True
     drawn = str((case.path_parameters or {}).get("id", ""))
     pick = zlib.crc32(drawn.encode("utf-8", "surrogatepass"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from qflow_contracts.int32 import INT32_MAX, INT32_MIN, is_int32
 from qflow_contracts.suite.model import BOOLEAN, DATE, DICTIONARY, INTEGER, STRING, Facts
 
 CHARACTERS = st.characters(exclude_categories=["Cs"])
@@ -105,7 +106,7 @@ def one_over(limit: int) -> st.SearchStrategy[str]:
 
 def just_outside(low: int, high: int) -> tuple[int, ...]:
     """The integers next to the range `low..high`, within 32 bits (contract rule 8)."""
-    return tuple(v for v in (high + 1, low - 1) if -(2**31) <= v <= 2**31 - 1)
+    return tuple(v for v in (high + 1, low - 1) if is_int32(v))
 
 
 _OFFSETS_EAST = ("+10:00", "+11:00", "+12:00", "+13:00", "+14:00", "+09:30", "+05:45")
@@ -205,7 +206,7 @@ def invalid_names(facts: Facts, flavour: str) -> tuple[str, ...]:
     if flavour == "too-long":
         return tuple(n for n in facts.of_kind(STRING) if facts.max_length(n) is not None)
     if flavour == "out-of-range":
-        return tuple(n for n in facts.of_kind(INTEGER) if facts.int_range(n) != (-(2**31), 2**31 - 1))
+        return tuple(n for n in facts.of_kind(INTEGER) if facts.int_range(n) != (INT32_MIN, INT32_MAX))
     return facts.mutable
 
 
@@ -221,8 +222,8 @@ def invalid_value_for(facts: Facts, name: str, flavour: str = "wrong-type") -> s
         return overlong_values(limit)
     if flavour == "out-of-range":
         low, high = facts.int_range(name)
-        above = st.integers(high + 1, max(high + 1, min(high + 253, 2**31 - 1)))
-        below = st.integers(max(low - 253, -(2**31)), low - 1) if low > -(2**31) else above
+        above = st.integers(high + 1, max(high + 1, min(high + 253, INT32_MAX)))
+        below = st.integers(max(low - 253, INT32_MIN), low - 1) if low > INT32_MIN else above
         return st.one_of(above, below)
     kind = facts.kind(name)
     if kind == STRING:

@@ -17,59 +17,11 @@ offset unknown). Nothing here sends a request.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-_DATE_TIME = re.compile(
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]+))?([Zz]|([+-])([0-9]{2}):([0-9]{2}))?$"
-)
-_EPOCH = datetime(1, 1, 1)
-TICKS = 10_000_000
-""".NET ticks (100 ns) per second: the finest a DateTime holds, seven fractional digits."""
-
-
-@dataclass(frozen=True)
-class Moment:
-    """A date-time as written: its calendar date, its wall clock in ticks since 0001-01-01, and
-    its offset in minutes east of UTC (`Z` is 0; None when it carries none)."""
-
-    date: str
-    wall: int
-    offset: int | None
-    utc: bool
-    """Written with `Z` (a UTC DateTime: Json.NET keeps it, and it says nothing of local time)."""
-
-    def instant(self, assumed: int | None = None) -> int | None:
-        """Ticks since 0001-01-01 UTC; a value without an offset is read in `assumed` (or None)."""
-        offset = self.offset if self.offset is not None else assumed
-        return None if offset is None else self.wall - offset * 60 * TICKS
-
-
-def moment(value: object) -> Moment | None:
-    """The `Moment` a DOB value is, or None when it is no date-time."""
-    if not isinstance(value, str):
-        return None
-    found = _DATE_TIME.match(value)
-    if found is None:
-        return None
-    date, hours, minutes, seconds, fraction, zone, sign, oh, om = found.groups()
-    try:
-        day = datetime.fromisoformat(date)
-    except ValueError:
-        return None
-    whole = (day - _EPOCH).days * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
-    ticks = whole * TICKS + int(((fraction or "") + "0000000")[:7])
-    if zone is None:
-        offset = None
-    elif sign is None:
-        offset = 0
-    else:
-        offset = (int(oh) * 60 + int(om)) * (1 if sign == "+" else -1)
-    return Moment(date, ticks, offset, utc=sign is None and zone is not None)
+from qflow_contracts.suite.dates import moment, offset_text
 
 
 def written_offset(value: object) -> int | None:
@@ -77,12 +29,6 @@ def written_offset(value: object) -> int | None:
     no date-time (a UTC DateTime tells nothing of the server's local time)."""
     found = moment(value)
     return None if found is None or found.utc else found.offset
-
-
-def offset_text(minutes: int) -> str:
-    """Minutes east of UTC as `+hh:mm`."""
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 class Judgement(enum.Enum):
