@@ -139,27 +139,24 @@ class Facts:
     @cached_property
     def request_validators(self) -> dict[str, OAS30Validator]:
         """Compiled validators of each property of the spec's request schema."""
-        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
-        registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
-        resolver = registry.resolver()
-        found: dict[str, OAS30Validator] = {}
-        for name in self.request:
-            pointer = f"{_SPEC_URI}#/components/schemas/{spec_module.REQUEST_SCHEMA}/properties/{name}"
-            schema = resolver.lookup(pointer).contents
-            found[name] = OAS30Validator(schema, registry=registry, format_checker=oas30_format_checker)
-        return found
+        request = f"{spec_module.REQUEST_SCHEMA}/properties"
+        return {name: self._validator(f"{request}/{name}") for name in self.request}
 
     @cached_property
     def validators(self) -> dict[str, OAS30Validator]:
         """Compiled validators of the spec's `Customer` and `Error` schemas."""
+        return {name: self._validator(name) for name in (spec_module.RESPONSE_SCHEMA, "Error")}
+
+    @cached_property
+    def _registry(self) -> Registry[Any]:
         resource = Resource.from_contents(self.document, default_specification=DRAFT4)
         registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
-        resolver = registry.resolver()
-        found: dict[str, OAS30Validator] = {}
-        for name in (spec_module.RESPONSE_SCHEMA, "Error"):
-            schema = resolver.lookup(f"{_SPEC_URI}#/components/schemas/{name}").contents
-            found[name] = OAS30Validator(schema, registry=registry, format_checker=oas30_format_checker)
-        return found
+        return registry
+
+    def _validator(self, schema: str) -> OAS30Validator:
+        """A compiled validator of `#/components/schemas/<schema>` (a JSON pointer below it)."""
+        found = self._registry.resolver().lookup(f"{_SPEC_URI}#/components/schemas/{schema}").contents
+        return OAS30Validator(found, registry=self._registry, format_checker=oas30_format_checker)
 
 
 def facts_from(document: dict[str, Any]) -> Facts:
