@@ -324,3 +324,14 @@ def test_the_hardest_string_fits_every_limit_and_is_hard() -> None:
     assert vs.HARDEST.strip() != vs.HARDEST
     assert any(ord(ch) > 0xFFFF for ch in vs.HARDEST)
     assert "\x00" in vs.HARDEST
+
+
+def test_a_change_after_a_refused_patch_says_no_patch_was_applied_not_that_it_was_unsent() -> None:
+    record = {"CustomerId": 1, "FirstName": "Ann", "LastName": "Lee"}
+    after = {**record, "FirstName": "0"}
+    (refused,) = model.differences(record, after, FACTS)
+    assert (
+        refused.describe().count("no PATCH was applied to it") == 1 and "not sent" not in refused.describe()
+    )
+    (unsent,) = model.differences(record, after, FACTS, {"CustomerId": 1, "LastName": "Lee"})
+    assert "not sent" in unsent.describe()

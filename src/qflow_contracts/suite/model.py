@@ -311,8 +311,9 @@ def differences(
 
 
 def _unsent(name: str, want: Any, got: Any, kind: str, sent: Mapping[str, Any], must: str) -> Difference:
-    """A property not sent (or sent as null) that changed: contract rule 5."""
-    why = "sent as null" if name in sent else "not sent"
+    """A property not sent (or sent as null) that changed: contract rule 5. With nothing `sent`
+    (a GET, a refused PATCH, a customer no PATCH targeted) no PATCH was applied to it at all."""
+    why = "sent as null" if name in sent else "not sent" if sent else "no PATCH was applied to it"
     category = "null-cleared" if name in sent else "unsent-changed"
     return Difference(Rule.PARTIAL_UPDATE, name, want, got, f"{why}, so it {must}", category, kind)
 
