@@ -31,8 +31,6 @@ class Leniency:
     sent: Any
     stored: tuple[Any, ...]
     """The values a server that converts must store for `name` (any of them)."""
-    applied: dict[str, Any]
-    """The body as the model applies it when the server converts."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,7 @@ class Conversion:
         """The PATCH that tries this conversion at `spot`."""
         converted = self.build(data, spot)
         content = converted.content or _json({"CustomerId": spot.cid, spot.name: converted.sent})
-        stored = converted.stored
-        return Leniency(content, self.id, spot.name, converted.sent, stored, {spot.name: stored[0]})
+        return Leniency(content, self.id, spot.name, converted.sent, converted.stored)
 
 
 LENIENCIES: dict[str, Conversion] = {}
