@@ -56,7 +56,7 @@ def failed_rules(report: Path) -> list[str]:
     suite; nothing is read back out of the Markdown)."""
     if not report.exists():
         return []
-    lines = report.read_text(encoding="utf-8").splitlines()
+    lines = [line for line in report.read_text(encoding="utf-8").split("\n") if line.strip()]
     try:
         last = json.loads(lines[-1])
     except (IndexError, ValueError):

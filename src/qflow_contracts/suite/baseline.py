@@ -185,7 +185,7 @@ def read_report(path: Path) -> list[dict[str, Any]]:
     """The lines of a `--json` report; BaselineError when it is not one."""
     text = _text(path, "--from-report")
     try:
-        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+        lines = [json.loads(line) for line in text.split("\n") if line.strip()]  # JSON Lines: \n only
     except json.JSONDecodeError as error:
         raise BaselineError(f"--from-report {path}: not a --json report ({error})") from None
     if not lines or not all(isinstance(line, dict) for line in lines):

@@ -181,6 +181,19 @@ def _finish(result: RunResult) -> dict[str, Any]:
     }
 
 
+LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+"""Characters some readers take for the end of a line (Python's `str.splitlines`, JavaScript's
+older parsers) that JSON leaves raw in a string: a server's record can hold them."""
+
+
+def _line(value: Any) -> str:
+    """One JSON line, the characters of `LINE_BREAKS` escaped (they only ever stand in strings)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escaped in LINE_BREAKS.items():
+        text = text.replace(char, escaped)
+    return text + "\n"
+
+
 def render_json(result: RunResult) -> str:
-    """The run as JSON Lines (one object a line)."""
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines(result))
+    """The run as JSON Lines (one object a line, whatever reader splits them)."""
+    return "".join(_line(line) for line in lines(result))
