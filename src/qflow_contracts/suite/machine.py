@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -80,16 +80,12 @@ MACHINE_RULES = (
 """The rules the machine checks."""
 
 
-def customers(pool: str | None = None) -> st.SearchStrategy[int]:
-    """A given customer of the running machine: of the policy's `pool` (an attribute or method
-    of `Policy` naming some given customers) when given; its precondition keeps it non-empty."""
-
-    def of(machine: Any) -> st.SearchStrategy[int]:
-        policy: Policy = machine.s.policy
-        chosen = getattr(policy, pool) if pool is not None else policy.given
-        return st.sampled_from(list(chosen() if callable(chosen) else chosen))
-
-    return st.runner().flatmap(of)
+def customers(
+    pool: Callable[[Policy], Iterable[int]] = lambda policy: policy.given,
+) -> st.SearchStrategy[int]:
+    """A given customer of the running machine, of the policy's `pool` (all given customers by
+    default); the rule's precondition keeps the pool non-empty."""
+    return st.runner().flatmap(lambda machine: st.sampled_from(list(pool(machine.s.policy))))
 
 
 def _patching(self: CustomersMachine) -> bool:
@@ -128,13 +124,15 @@ class CustomersMachine(RuleBasedStateMachine):
         self._run(functools.partial(self.act.by_customer_id, cid, id_type))
 
     @precondition(lambda self: bool(self.s.policy.lookups_by_type()))
-    @rule(cid=customers("lookups_by_type"), ext_ref=st.sampled_from([UNSET, ""]))
+    @rule(cid=customers(Policy.lookups_by_type), ext_ref=st.sampled_from([UNSET, ""]))
     def get_by_personal_id_and_type(self, cid: int, ext_ref: str | Unset) -> None:
         """GET by PersonalId within idType: that customer, even when another type shares the id."""
         self._run(functools.partial(self.act.by_type, cid, ext_ref))
 
     @precondition(lambda self: bool(self.s.policy.lookups_by_extref()))
-    @rule(cid=customers("lookups_by_extref"), id_type=st.sampled_from([UNSET, 0, -1, "shared", "shared"]))
+    @rule(
+        cid=customers(Policy.lookups_by_extref), id_type=st.sampled_from([UNSET, 0, -1, "shared", "shared"])
+    )
     def get_by_personal_id_and_ext_ref(self, cid: int, id_type: int | str | Unset) -> None:
         """GET by PersonalId within the type with idTypeExtRef, whatever idType says ("shared":
         another type's id that has the same PersonalId, when one does)."""
@@ -145,7 +143,7 @@ class CustomersMachine(RuleBasedStateMachine):
         self._run(functools.partial(self.act.by_extref, cid, id_type))
 
     @precondition(lambda self: bool(self.s.policy.lookups_by_type()))
-    @rule(cid=customers("lookups_by_type"))
+    @rule(cid=customers(Policy.lookups_by_type))
     def get_with_unknown_ext_ref(self, cid: int) -> None:
         """A non-empty idTypeExtRef no type has wins over a valid idType: 404, no fallback."""
         self._run(functools.partial(self.act.unknown_ext_ref_lookup, cid))
@@ -210,7 +208,11 @@ class CustomersMachine(RuleBasedStateMachine):
         return (cid, name, key)
 
     @precondition(lambda self: _patching(self) and self.s.policy.owned and bool(self.s.policy.lowest))
-    @rule(cid=customers("lowest"), type_id=st.sampled_from(["absent", None, 0]), data=st.data())
+    @rule(
+        cid=customers(lambda policy: policy.lowest),
+        type_id=st.sampled_from(["absent", None, 0]),
+        data=st.data(),
+    )
     def patch_by_personal_id_alone(self, cid: int, type_id: int | str | None, data: st.DataObject) -> None:
         """PATCH by PersonalId with no type: the type with the lowest id (rule 4; owned only).
 
