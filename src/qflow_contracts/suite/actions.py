@@ -24,7 +24,7 @@ from qflow_contracts.int32 import INT32_MIN
 from qflow_contracts.rules import Rule
 from qflow_contracts.suite.bodies import KEYED, UNKNOWN_EXT_REF, UNKNOWN_PROPERTY, form_applied, form_pairs
 from qflow_contracts.suite.exchange import Exchange
-from qflow_contracts.suite.model import DATE, DICTIONARY, STRING
+from qflow_contracts.suite.model import DATE, DICTIONARY, STRING, utf16
 from qflow_contracts.suite.session import Session
 
 Action = Callable[[], None]
@@ -160,7 +160,7 @@ class Actions:
         """The rule a refusal of this valid body breaks: code-point lengths (9), dates (1), the spec."""
         for name in self.s.facts.of_kind(STRING):
             value, limit = sent.get(name), self.s.facts.max_length(name)
-            if isinstance(value, str) and limit is not None and len(value.encode("utf-16-le")) // 2 > limit:
+            if isinstance(value, str) and limit is not None and utf16(value) > limit:
                 return Rule.UNKNOWN_AND_LIMITS
         if any(sent.get(n) is not None for n in self.s.facts.of_kind(DATE)):
             return Rule.DOB

@@ -134,7 +134,7 @@ class Facts:
         if validator is None or not validator.is_valid(value):
             return False
         limit = self.max_length(name)
-        return not isinstance(value, str) or limit is None or len(value.encode("utf-16-le")) // 2 <= limit
+        return not isinstance(value, str) or limit is None or utf16(value) <= limit
 
     @cached_property
     def request_validators(self) -> dict[str, OAS30Validator]:
@@ -157,6 +157,11 @@ class Facts:
         """A compiled validator of `#/components/schemas/<schema>` (a JSON pointer below it)."""
         found = self._registry.resolver().lookup(f"{_SPEC_URI}#/components/schemas/{schema}").contents
         return OAS30Validator(found, registry=self._registry, format_checker=oas30_format_checker)
+
+
+def utf16(text: str) -> int:
+    """The length .NET counts: UTF-16 code units (a character outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def facts_from(document: dict[str, Any]) -> Facts:

@@ -39,12 +39,6 @@ from qflow_contracts.suite.target import Target
 from qflow_contracts.suite.targets import Selector, patch_selector
 from qflow_contracts.suite.zone import Judgement, Zone
 
-
-def utf16(text: str) -> int:
-    """The length .NET counts: UTF-16 code units (a character outside the BMP counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 FORM = "application/x-www-form-urlencoded"
 
 MAX_REDUCTION_REQUESTS = 8
@@ -472,7 +466,7 @@ class Session:
         over = []
         for name in self.facts.of_kind(model.STRING):
             value, limit = sent.get(name), self.facts.max_length(name)
-            if isinstance(value, str) and limit is not None and len(value) <= limit < utf16(value):
+            if isinstance(value, str) and limit is not None and len(value) <= limit < model.utf16(value):
                 over.append(name)
         return over
 
