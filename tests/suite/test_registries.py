@@ -16,7 +16,7 @@ from qflow_contracts.suite.codes import code_of
 from qflow_contracts.suite.conversions import LENIENCIES, Spot
 from qflow_contracts.suite.model import DICTIONARY, load_facts
 from qflow_contracts.suite.refusals import REFUSALS, Draft
-from qflow_contracts.suite.strategies import INVALID_FLAVOURS
+from qflow_contracts.suite.strategies import INVALID_FLAVOURS, invalid_names
 
 FACTS = load_facts()
 BODY: dict[str, Any] = {"CustomerId": 7, "FirstName": "Ann"}
@@ -73,8 +73,6 @@ def test_every_refusal_is_invalid_keeps_the_valid_change_and_has_a_code(
 
 
 def _invalid(kind: str) -> tuple[str, ...]:
-    from qflow_contracts.suite.strategies import invalid_names
-
     return invalid_names(FACTS, kind) if kind in INVALID_FLAVOURS else ()
 
 
